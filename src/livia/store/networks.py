@@ -1,0 +1,131 @@
+"""Networks, subnets, ports and IP address management."""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from livia.domain.errors import Conflict, InvalidInput
+from livia.domain.networks import FixedIp, Network, Port, Subnet
+from livia.store import tables
+from livia.store.records import Records, from_mapping
+
+records = Records(tables.networks, Network)
+subnets = Records(tables.subnets, Subnet)
+
+
+class _PortRecords(Records[Port]):
+    """Ports carry their fixed IPs, which live in ``ip_allocations``."""
+
+    def _build(self, conn: Connection, rows: Iterable[Any]) -> list[Port]:
+        mappings = [r._mapping for r in rows]
+        ids = [m["id"] for m in mappings]
+        tag_map = self._tags(conn, ids)
+        ips: dict[str, list[FixedIp]] = {}
+        a = tables.ip_allocations
+        for start in range(0, len(ids), 500):
+            stmt = (
+                select(a.c.port_id, a.c.subnet_id, a.c.ip_address)
+                .where(a.c.port_id.in_(ids[start : start + 500]))
+                .order_by(a.c.port_id, a.c.position)
+            )
+            for port_id, subnet_id, ip in conn.execute(stmt):
+                ips.setdefault(port_id, []).append(FixedIp(subnet_id=subnet_id, ip_address=ip))
+        return [
+            from_mapping(Port, m, tags=tuple(sorted(tag_map.get(m["id"], ()))),
+                         fixed_ips=tuple(ips.get(m["id"], ())))
+            for m in mappings
+        ]
+
+    def delete(self, conn: Connection, object_id: str) -> None:
+        a = tables.ip_allocations
+        conn.execute(delete(a).where(a.c.port_id == object_id))
+        super().delete(conn, object_id)
+
+
+ports = _PortRecords(tables.ports, Port)
+
+
+def ports_of_devices(conn: Connection, device_ids: Sequence[str]) -> list[Port]:
+    if not device_ids:
+        return []
+    return ports.where(conn, tables.ports.c.device_id.in_(list(device_ids)))
+
+
+def new_mac(conn: Connection) -> str:
+    """A random MAC in OpenStack's fa:16:3e prefix, unused so far."""
+    for _ in range(32):
+        mac = "fa:16:3e:" + ":".join(f"{b:02x}" for b in secrets.token_bytes(3))
+        taken = conn.execute(select(tables.ports.c.id).where(tables.ports.c.mac_address == mac))
+        if taken.first() is None:
+            return mac
+    raise Conflict("Could not find a free MAC address.")
+
+
+def allocated(conn: Connection, subnet_id: str) -> set[str]:
+    a = tables.ip_allocations
+    return {r[0] for r in conn.execute(select(a.c.ip_address).where(a.c.subnet_id == subnet_id))}
+
+
+def free_count(conn: Connection, subnet: Subnet) -> int:
+    used = allocated(conn, subnet.id)
+    total = 0
+    for pool in subnet.allocation_pools:
+        first, last = int(ipaddress.ip_address(pool.start)), int(ipaddress.ip_address(pool.end))
+        total += last - first + 1
+        total -= sum(1 for ip in used if first <= int(ipaddress.ip_address(ip)) <= last)
+    return total
+
+
+def next_free_ip(conn: Connection, subnet: Subnet) -> str:
+    used = allocated(conn, subnet.id)
+    if subnet.gateway_ip:
+        used.add(subnet.gateway_ip)
+    for pool in subnet.allocation_pools:
+        first, last = int(ipaddress.ip_address(pool.start)), int(ipaddress.ip_address(pool.end))
+        for n in range(first, last + 1):
+            candidate = str(ipaddress.ip_address(n))
+            if candidate not in used:
+                return candidate
+    raise Conflict(f"No more IP addresses available on subnet {subnet.id}.")
+
+
+def check_requested_ip(conn: Connection, subnet: Subnet, ip: str) -> None:
+    addr = ipaddress.ip_address(ip)
+    if addr not in ipaddress.ip_network(subnet.cidr):
+        raise InvalidInput(f"IP address {ip} is not a valid IP for the specified subnet.")
+    if ip in allocated(conn, subnet.id) or ip == subnet.gateway_ip:
+        raise Conflict(f"IP address {ip} already allocated in subnet {subnet.id}")
+
+
+def allocate(conn: Connection, port_id: str, requests: Sequence[tuple[Subnet, str | None]]
+             ) -> tuple[FixedIp, ...]:
+    """Give ``port_id`` one address per (subnet, wanted address or None)."""
+    out = []
+    for position, (subnet, wanted) in enumerate(requests):
+        if wanted is None:
+            ip = next_free_ip(conn, subnet)
+        else:
+            check_requested_ip(conn, subnet, wanted)
+            ip = wanted
+        try:
+            conn.execute(insert(tables.ip_allocations).values(
+                port_id=port_id, subnet_id=subnet.id, ip_address=ip, position=position))
+        except IntegrityError as exc:
+            raise Conflict(f"IP address {ip} already allocated in subnet {subnet.id}") from exc
+        out.append(FixedIp(subnet_id=subnet.id, ip_address=ip))
+    return tuple(out)
+
+
+def release(conn: Connection, port_id: str) -> None:
+    a = tables.ip_allocations
+    conn.execute(delete(a).where(a.c.port_id == port_id))
+
+
+def subnets_of(conn: Connection, network_id: str) -> list[Subnet]:
+    return subnets.where(conn, tables.subnets.c.network_id == network_id)

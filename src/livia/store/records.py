@@ -1,0 +1,332 @@
+"""Rows in, dataclasses out: the generic half of every repository.
+
+``Records(table, cls)`` reads and writes one table whose column names are the
+dataclass's field names. Conversions are driven by the dataclass's type hints:
+enums come back as enums, JSON lists as tuples, nested dataclasses as
+dataclasses. Tags live in their own table and are attached on the way out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import types
+import typing
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ColumnElement,
+    Connection,
+    DateTime,
+    Float,
+    Integer,
+    Select,
+    Table,
+    and_,
+    delete,
+    exists,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+
+from livia.domain.errors import InvalidInput
+from livia.store import tables
+
+T = TypeVar("T")
+
+
+def utcnow() -> datetime:
+    """Naive UTC, second precision: what every timestamp column holds."""
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
+
+
+def _strip_optional(tp: Any) -> Any:
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return tp
+
+
+def _from_json(tp: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    tp = _strip_optional(tp)
+    origin = typing.get_origin(tp)
+    if origin is tuple:
+        inner = typing.get_args(tp)[0]
+        return tuple(_from_json(inner, v) for v in value)
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return tp(value)
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        return from_mapping(tp, value)
+    if origin is dict:
+        return dict(value)
+    return value
+
+
+def from_mapping(cls: type[T], data: Mapping[str, Any], **extra: Any) -> T:
+    """Build ``cls`` from a row or JSON object, converting by type hints."""
+    hints = _hints(cls)
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if f.name in extra:
+            kwargs[f.name] = extra[f.name]
+        elif f.name in data:
+            kwargs[f.name] = _from_json(hints[f.name], data[f.name])
+    return cls(**kwargs)
+
+
+def to_json(value: Any) -> Any:
+    """A dataclass, enum or tuple as plain JSON-able data (the inverse of ``from_mapping``)."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple | list):
+        return [to_json(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_json(v) for k, v in value.items()}
+    return value
+
+
+@dataclasses.dataclass(frozen=True)
+class ListQuery:
+    """A list request: filters, tag filters, sort and one page."""
+
+    filters: Mapping[str, Sequence[str]] = dataclasses.field(default_factory=dict)
+    tags: tuple[str, ...] = ()
+    tags_any: tuple[str, ...] = ()
+    not_tags: tuple[str, ...] = ()
+    not_tags_any: tuple[str, ...] = ()
+    sort: tuple[tuple[str, str], ...] = ()
+    limit: int | None = None
+    marker: str | None = None
+    page_reverse: bool = False
+    project_id: str | None = None  # None: every project (admin)
+
+
+@dataclasses.dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    has_more: bool  # there is another page in the direction of travel
+
+
+def _coerce(column: Any, raw: str) -> Any:
+    kind = column.type
+    try:
+        if isinstance(kind, Boolean):
+            lowered = raw.lower()
+            if lowered not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError(raw)
+            return lowered in ("true", "1", "yes")
+        if isinstance(kind, Integer):
+            return int(raw)
+        if isinstance(kind, Float):
+            return float(raw)
+        if isinstance(kind, DateTime):
+            return datetime.fromisoformat(raw.rstrip("Z"))
+    except ValueError as exc:
+        raise InvalidInput(f"Invalid filter value {raw!r} for {column.name}.") from exc
+    return raw
+
+
+class Records(Generic[T]):
+    def __init__(self, table: Table, cls: type[T], *, tagged: bool = True) -> None:
+        self.table = table
+        self.cls = cls
+        self.tagged = tagged
+        self.fields = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+
+    # -- reading ---------------------------------------------------------
+    def _build(self, conn: Connection, rows: Iterable[Any]) -> list[T]:
+        mappings = [r._mapping for r in rows]
+        tag_map = self._tags(conn, [m["id"] for m in mappings]) if self.tagged else {}
+        out = []
+        for m in mappings:
+            extra = {"tags": tuple(sorted(tag_map.get(m["id"], ())))} if self.tagged else {}
+            out.append(from_mapping(self.cls, m, **extra))
+        return out
+
+    def _tags(self, conn: Connection, ids: list[str]) -> dict[str, list[str]]:
+        if not ids:
+            return {}
+        found: dict[str, list[str]] = {}
+        for chunk_start in range(0, len(ids), 500):
+            chunk = ids[chunk_start : chunk_start + 500]
+            rows = conn.execute(
+                select(tables.tags.c.resource_id, tables.tags.c.tag).where(
+                    tables.tags.c.resource_id.in_(chunk)
+                )
+            )
+            for rid, tag in rows:
+                found.setdefault(rid, []).append(tag)
+        return found
+
+    def get(self, conn: Connection, object_id: str, *, for_update: bool = False) -> T | None:
+        stmt = select(self.table).where(self.table.c.id == object_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        rows = self._build(conn, conn.execute(stmt))
+        return rows[0] if rows else None
+
+    def where(self, conn: Connection, *conditions: ColumnElement[bool]) -> list[T]:
+        stmt = select(self.table).where(*conditions)
+        if "created_at" in self.table.c:
+            stmt = stmt.order_by(self.table.c.created_at, self.table.c.id)
+        return self._build(conn, conn.execute(stmt))
+
+    def count(self, conn: Connection, *conditions: ColumnElement[bool]) -> int:
+        stmt = select(func.count()).select_from(self.table).where(*conditions)
+        return int(conn.execute(stmt).scalar_one())
+
+    def page(
+        self, conn: Connection, query: ListQuery, *conditions: ColumnElement[bool]
+    ) -> Page[T]:
+        stmt = select(self.table).where(*conditions, *self._filters(query))
+        sort = self._sort_keys(query)
+        reverse = query.page_reverse
+        if query.marker is not None:
+            marker = conn.execute(
+                select(self.table).where(self.table.c.id == query.marker)
+            ).first()
+            if marker is None:
+                raise InvalidInput(f"Marker {query.marker} not found.")
+            stmt = stmt.where(self._after(marker._mapping, sort, reverse))
+        order = []
+        for key, direction in sort:
+            col = self.table.c[key]
+            ascending = (direction == "asc") != reverse
+            order.append(col.asc() if ascending else col.desc())
+        stmt = stmt.order_by(*order)
+        if query.limit is not None:
+            stmt = stmt.limit(query.limit + 1)
+        items = self._build(conn, conn.execute(stmt))
+        has_more = query.limit is not None and len(items) > query.limit
+        if has_more:
+            items = items[: query.limit]
+        if reverse:
+            items.reverse()
+        return Page(items=items, has_more=has_more)
+
+    def _sort_keys(self, query: ListQuery) -> list[tuple[str, str]]:
+        keys: list[tuple[str, str]] = []
+        for key, direction in query.sort:
+            if key not in self.table.c or key not in self.fields:
+                raise InvalidInput(f"Invalid sort key {key!r}.")
+            if direction not in ("asc", "desc"):
+                raise InvalidInput(f"Invalid sort direction {direction!r}.")
+            keys.append((key, direction))
+        if not keys:
+            keys = [("created_at", "asc")] if "created_at" in self.table.c else []
+        if "id" not in (k for k, _ in keys):
+            keys.append(("id", keys[-1][1] if keys else "asc"))
+        return keys
+
+    def _after(
+        self, marker: Any, sort: list[tuple[str, str]], reverse: bool
+    ) -> ColumnElement[bool]:
+        """Rows strictly after the marker row in the (possibly reversed) sort order."""
+        clauses = []
+        for i, (key, direction) in enumerate(sort):
+            col = self.table.c[key]
+            ascending = (direction == "asc") != reverse
+            value = marker[key]
+            equal_before = [self.table.c[k] == marker[k] for k, _ in sort[:i]]
+            step: ColumnElement[bool]
+            if value is None:
+                # NULLs sort first ascending on SQLite and last on PostgreSQL;
+                # treat them as "smallest" and step over them explicitly.
+                step = col.is_not(None) if ascending else false()
+            else:
+                step = col > value if ascending else or_(col < value, col.is_(None))
+            clauses.append(and_(*equal_before, step))
+        return or_(*clauses)
+
+    def _filters(self, query: ListQuery) -> list[ColumnElement[bool]]:
+        out: list[ColumnElement[bool]] = []
+        for key, values in query.filters.items():
+            if key not in self.table.c or key not in self.fields:
+                continue
+            col = self.table.c[key]
+            if isinstance(col.type, JSON):
+                continue
+            coerced = [_coerce(col, v) for v in values]
+            out.append(col.in_(coerced) if len(coerced) > 1 else col == coerced[0])
+        if query.project_id is not None and "project_id" in self.table.c:
+            out.append(self.table.c.project_id == query.project_id)
+        if self.tagged:
+            out.extend(self._tag_filters(query))
+        return out
+
+    def _has_tag(self, tag: str) -> ColumnElement[bool]:
+        t = tables.tags
+        return exists().where(and_(t.c.resource_id == self.table.c.id, t.c.tag == tag))
+
+    def _tag_filters(self, query: ListQuery) -> list[ColumnElement[bool]]:
+        out: list[ColumnElement[bool]] = [self._has_tag(t) for t in query.tags]
+        if query.tags_any:
+            out.append(or_(*(self._has_tag(t) for t in query.tags_any)))
+        if query.not_tags:
+            out.append(~and_(*(self._has_tag(t) for t in query.not_tags)))
+        out.extend(~self._has_tag(t) for t in query.not_tags_any)
+        return out
+
+    # -- writing ---------------------------------------------------------
+    def insert(self, conn: Connection, obj: T) -> None:
+        row = {
+            k: v for k, v in to_json(obj).items() if k in self.table.c
+        }
+        conn.execute(insert(self.table).values(**row))
+        if self.tagged:
+            self.set_tags(conn, row["id"], getattr(obj, "tags", ()))
+
+    def update(self, conn: Connection, object_id: str, **values: Any) -> None:
+        tags = values.pop("tags", None)
+        row = {k: to_json(v) for k, v in values.items()}
+        if row:
+            if "updated_at" in self.table.c and "updated_at" not in row:
+                row["updated_at"] = utcnow()
+            conn.execute(update(self.table).where(self.table.c.id == object_id).values(**row))
+        if tags is not None and self.tagged:
+            self.set_tags(conn, object_id, tags)
+
+    def update_where(self, conn: Connection, condition: ColumnElement[bool], **values: Any) -> int:
+        row = {k: to_json(v) for k, v in values.items()}
+        if "updated_at" in self.table.c and "updated_at" not in row:
+            row["updated_at"] = utcnow()
+        result = conn.execute(update(self.table).where(condition).values(**row))
+        return int(result.rowcount)
+
+    def delete(self, conn: Connection, object_id: str) -> None:
+        if self.tagged:
+            conn.execute(delete(tables.tags).where(tables.tags.c.resource_id == object_id))
+        conn.execute(delete(self.table).where(self.table.c.id == object_id))
+
+    def set_tags(self, conn: Connection, object_id: str, tags: Iterable[str]) -> None:
+        conn.execute(delete(tables.tags).where(tables.tags.c.resource_id == object_id))
+        unique = sorted(set(tags))
+        if unique:
+            conn.execute(
+                insert(tables.tags), [{"resource_id": object_id, "tag": t} for t in unique]
+            )
+
+    def select(self) -> Select[Any]:
+        return select(self.table)
