@@ -41,7 +41,9 @@ class NotAuthenticated(LiviaError):
 
 
 class Forbidden(LiviaError):
-    def __init__(self, message: str = "Policy does not allow this request to be performed.") -> None:
+    def __init__(
+        self, message: str = "Policy does not allow this request to be performed."
+    ) -> None:
         super().__init__(message)
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from livia.domain.errors import InvalidInput
 from livia.domain.status import OperatingStatus, ProvisioningStatus
 
 
@@ -64,3 +66,58 @@ class HealthMonitor:
             low, high = (int(x) for x in codes.split("-"))
             return tuple(str(c) for c in range(low, high + 1))
         return tuple(codes.split(","))
+
+
+_EXPECTED_CODES = re.compile(r"^(\d{3}(\s*,\s*\d{3})*)$|^(\d{3}-\d{3})$")
+_URL_PATH = re.compile(r"^/[^\s?#]*(\?[^\s#]*)?$")
+_DOMAIN = re.compile(
+    r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)"
+    r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$"
+)
+HTTP_DEFAULTS = {"http_method": HttpMethod.GET, "url_path": "/", "expected_codes": "200"}
+UDP_ONLY_TYPES = frozenset({MonitorType.UDP_CONNECT, MonitorType.SCTP})
+
+
+def check(monitor: HealthMonitor, pool_protocol: str) -> None:
+    """Octavia's rules for a monitor, on the monitor as it will be stored."""
+    if monitor.type in UDP_ONLY_TYPES:
+        raise InvalidInput(
+            f"The {monitor.type} type is only valid for UDP and SCTP pools, which this "
+            "provider does not support."
+        )
+    if monitor.type not in HTTP_TYPES:
+        given = [f for f in ("http_method", "url_path", "expected_codes", "http_version",
+                             "domain_name") if getattr(monitor, f) is not None]
+        if given:
+            raise InvalidInput(
+                f"{', '.join(given)} is not a valid option for health monitors of type "
+                f"{monitor.type}"
+            )
+    if monitor.expected_codes is not None and not _EXPECTED_CODES.match(monitor.expected_codes):
+        raise InvalidInput(
+            f"Invalid input for field/attribute expected_codes. Value: "
+            f"'{monitor.expected_codes}'. Value should match the pattern "
+            "200, 200,202 or 200-204"
+        )
+    if monitor.url_path is not None and not _URL_PATH.match(monitor.url_path):
+        raise InvalidInput(
+            f"Invalid input for field/attribute url_path. Value: '{monitor.url_path}'. "
+            "Value should be a path starting with '/' without whitespace."
+        )
+    if monitor.domain_name is not None:
+        if not _DOMAIN.match(monitor.domain_name):
+            raise InvalidInput(
+                f"Invalid input for field/attribute domain_name. Value: "
+                f"'{monitor.domain_name}'. Value should be a valid host name."
+            )
+        if monitor.http_version != 1.1:
+            raise InvalidInput(
+                "http_version 1.1 is required to send domain_name in health checks."
+            )
+    if monitor.http_version is not None and monitor.http_version not in (1.0, 1.1):
+        raise InvalidInput("http_version must be 1.0 or 1.1.")
+    if not 1 <= monitor.max_retries <= 10 or not 1 <= monitor.max_retries_down <= 10:
+        raise InvalidInput("max_retries and max_retries_down must be between 1 and 10.")
+    if monitor.delay < 0 or monitor.timeout < 0:
+        raise InvalidInput("delay and timeout must be 0 or more.")
+    del pool_protocol  # every supported pool protocol takes every supported monitor type

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from livia.domain.errors import InvalidInput
 from livia.domain.status import OperatingStatus, ProvisioningStatus
 
 
@@ -47,3 +49,43 @@ class L7Rule:
     created_at: datetime
     updated_at: datetime | None
     tags: tuple[str, ...] = ()
+
+
+# RFC 7230 token characters for header names; cookie names per RFC 6265.
+_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_COOKIE_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_DN_FIELD = re.compile(r"^[a-zA-Z][A-Za-z0-9-]*$")
+_FORBIDDEN_VALUE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def check(rule: L7Rule) -> None:
+    """Octavia's rules for an L7 rule, on the rule as it will be stored."""
+    if _FORBIDDEN_VALUE.search(rule.value) or (rule.key and _FORBIDDEN_VALUE.search(rule.key)):
+        raise InvalidInput("L7 rule keys and values must not contain control characters.")
+    t, c = rule.type, rule.compare_type
+    if t in (L7RuleType.HEADER, L7RuleType.COOKIE):
+        pattern = _HEADER_NAME if t is L7RuleType.HEADER else _COOKIE_NAME
+        if not rule.key:
+            raise InvalidInput(f"L7 rule type {t} needs a key.")
+        if not pattern.match(rule.key):
+            raise InvalidInput(f"Invalid key for L7 rule type {t}: {rule.key!r}.")
+    elif t is L7RuleType.SSL_DN_FIELD:
+        if not rule.key or not _DN_FIELD.match(rule.key):
+            raise InvalidInput("L7 rule type SSL_DN_FIELD needs a key naming a DN field.")
+    elif rule.key:
+        raise InvalidInput(f"L7 rule type {t} does not take a key.")
+    if t is L7RuleType.FILE_TYPE and c not in (CompareType.REGEX, CompareType.EQUAL_TO):
+        raise InvalidInput("L7 rule type FILE_TYPE only takes compare types REGEX or EQUAL_TO.")
+    if t is L7RuleType.SSL_CONN_HAS_CERT and (c is not CompareType.EQUAL_TO
+                                              or rule.value != "true"):
+        raise InvalidInput("L7 rule type SSL_CONN_HAS_CERT takes EQUAL_TO and the value 'true'.")
+    if t is L7RuleType.SSL_VERIFY_RESULT and (c is not CompareType.EQUAL_TO
+                                              or not rule.value.isdigit()):
+        raise InvalidInput(
+            "L7 rule type SSL_VERIFY_RESULT takes EQUAL_TO and a non-negative integer."
+        )
+    if c is CompareType.REGEX:
+        try:
+            re.compile(rule.value)
+        except re.error as exc:
+            raise InvalidInput(f"Invalid L7 rule regex {rule.value!r}: {exc}") from exc

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from livia.domain.errors import InvalidInput
 from livia.domain.status import OperatingStatus, ProvisioningStatus
 
 
@@ -94,3 +95,54 @@ class Listener:
     def header_enabled(self, header: str) -> bool:
         """Octavia's rule: a header is inserted when its value lower-cases to 'true'."""
         return str(self.insert_headers.get(header, "")).lower() == "true"
+
+
+TLS_VERSIONS = ("SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
+ALPN_PROTOCOLS = ("h2", "http/1.1", "http/1.0")
+CLIENT_AUTH = ("NONE", "OPTIONAL", "MANDATORY")
+
+
+def check(listener: Listener) -> None:
+    """Octavia's rules for a listener's fields, on the listener as it will be stored."""
+    if listener.protocol not in SUPPORTED_PROTOCOLS:
+        raise InvalidInput(
+            f"Protocol {listener.protocol} is not supported by the amphora provider of "
+            "this deployment: UDP and SCTP need IPVS in the kernel and TERMINATED_HTTPS "
+            "needs a certificate store."
+        )
+    if listener.insert_headers:
+        allowed = INSERT_HEADERS if listener.protocol in HTTP_MODE_PROTOCOLS else ()
+        if listener.protocol is ListenerProtocol.PROMETHEUS:
+            allowed = ()
+        bad = sorted(h for h in listener.insert_headers if h not in allowed)
+        if bad:
+            raise InvalidInput(
+                f"{bad} is not a valid option for {listener.protocol} protocol listener."
+            )
+    tls_fields = {
+        "default_tls_container_ref": listener.default_tls_container_ref,
+        "sni_container_refs": listener.sni_container_refs,
+        "client_ca_tls_container_ref": listener.client_ca_tls_container_ref,
+        "client_crl_container_ref": listener.client_crl_container_ref,
+        "hsts_max_age": listener.hsts_max_age,
+    }
+    used = sorted(k for k, v in tls_fields.items() if v)
+    if used and listener.protocol is not ListenerProtocol.TERMINATED_HTTPS:
+        raise InvalidInput(
+            f"Certificate and TLS options ({', '.join(used)}) are only valid for "
+            "TERMINATED_HTTPS listeners."
+        )
+    if listener.client_authentication not in CLIENT_AUTH:
+        raise InvalidInput(f"Invalid client_authentication {listener.client_authentication}.")
+    if (listener.hsts_include_subdomains or listener.hsts_preload) and (
+        listener.hsts_max_age is None
+    ):
+        raise InvalidInput("HSTS options need hsts_max_age.")
+    for v in listener.tls_versions:
+        if v not in TLS_VERSIONS:
+            raise InvalidInput(f"Invalid TLS version {v!r}; valid: {', '.join(TLS_VERSIONS)}.")
+    for a in listener.alpn_protocols:
+        if a not in ALPN_PROTOCOLS:
+            raise InvalidInput(f"Invalid ALPN protocol {a!r}; valid: {', '.join(ALPN_PROTOCOLS)}.")
+    if listener.connection_limit < -1:
+        raise InvalidInput("connection_limit must be -1 (unlimited) or more.")

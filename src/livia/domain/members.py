@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from livia.domain.errors import InvalidInput
 from livia.domain.status import OperatingStatus, ProvisioningStatus
 
 RESERVED_ADDRESSES = frozenset({"169.254.169.254"})
@@ -29,3 +30,18 @@ class Member:
     created_at: datetime
     updated_at: datetime | None
     tags: tuple[str, ...] = ()
+
+
+def check(member: Member) -> None:
+    if member.address in RESERVED_ADDRESSES:
+        raise InvalidInput(
+            f"The request you have made is not valid: member address {member.address} is "
+            "reserved."
+        )
+    if member.monitor_address in RESERVED_ADDRESSES:
+        raise InvalidInput(f"monitor_address {member.monitor_address} is reserved.")
+    if not 0 <= member.weight <= 256:
+        raise InvalidInput(
+            f"Invalid input for field/attribute weight. Value: '{member.weight}'. "
+            "Value should be between 0 and 256."
+        )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from livia.domain.errors import InvalidInput
 from livia.domain.listeners import ListenerProtocol
 from livia.domain.status import OperatingStatus, ProvisioningStatus
 
@@ -88,3 +90,51 @@ class Pool:
     tls_versions: tuple[str, ...] = ()
     alpn_protocols: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
+
+
+_COOKIE_NAME = re.compile(r"^[^\s,;\\]+$")
+
+
+def check(pool: Pool) -> None:
+    """Octavia's rules for a pool's fields, on the pool as it will be stored."""
+    if pool.protocol not in SUPPORTED_POOL_PROTOCOLS:
+        raise InvalidInput(
+            f"Pool protocol {pool.protocol} is not supported by this provider "
+            "(UDP and SCTP need IPVS in the kernel)."
+        )
+    if pool.lb_algorithm is LbAlgorithm.SOURCE_IP_PORT:
+        raise InvalidInput(
+            "Provider 'amphora' does not support a requested option: "
+            "lb_algorithm SOURCE_IP_PORT is not supported for TCP-based pools."
+        )
+    sp = pool.session_persistence
+    if sp is None:
+        return
+    if sp.type is PersistenceType.APP_COOKIE and not sp.cookie_name:
+        raise InvalidInput(
+            "Validation failure: Field cookie_name is required for APP_COOKIE session "
+            "persistence."
+        )
+    if sp.cookie_name and sp.type is not PersistenceType.APP_COOKIE:
+        raise InvalidInput(
+            "Validation failure: Field cookie_name is only valid with APP_COOKIE session "
+            "persistence."
+        )
+    if sp.cookie_name and (len(sp.cookie_name) > 255 or not _COOKIE_NAME.match(sp.cookie_name)):
+        raise InvalidInput(
+            f"Invalid input for field/attribute cookie_name. Value: '{sp.cookie_name}'. "
+            "Cookie names must not contain whitespace, ',', ';' or '\\'."
+        )
+    if sp.persistence_timeout is not None or sp.persistence_granularity is not None:
+        raise InvalidInput(
+            "Validation failure: persistence_timeout and persistence_granularity are only "
+            "valid for UDP and SCTP pools."
+        )
+
+
+def check_listener_compatible(listener_protocol: ListenerProtocol, pool: Pool) -> None:
+    if pool.protocol not in LISTENER_POOL_PROTOCOLS[listener_protocol]:
+        raise InvalidInput(
+            f"The pool protocol '{pool.protocol}' is invalid while the listener protocol "
+            f"is '{listener_protocol}'."
+        )

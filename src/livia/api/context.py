@@ -1,0 +1,122 @@
+"""What every request handler gets: who is calling, the database and a way to wake the controller.
+
+Authentication is Keystone-shaped: the token comes in ``X-Auth-Token``. The
+admin token is compared by hash; other tokens are looked up (hashed) in the
+database. Roles follow Octavia's RBAC: admin may do everything, member reads
+and writes its own project, reader only reads its own project.
+"""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from livia.domain.errors import Forbidden, NotAuthenticated, NotFound
+from livia.domain.settings import Settings
+from livia.domain.tokens import Caller, Role
+from livia.store import tokens
+from livia.store.database import Database
+
+ADMIN_PROJECT = "admin"
+
+
+@dataclass(frozen=True)
+class ApiServices:
+    """Built once by the command line and shared by every request."""
+
+    db: Database
+    settings: Settings
+    admin_token_hash: str | None
+    wake: Callable[[], None] = lambda: None
+
+
+@dataclass(frozen=True)
+class Call:
+    caller: Caller
+    db: Database
+    settings: Settings
+    wake: Callable[[], None]
+    base_url: str
+
+    @property
+    def scope(self) -> str | None:
+        """The project a list or lookup is limited to; None for admins."""
+        return None if self.caller.is_admin else self.caller.project_id
+
+    def require_write(self) -> None:
+        if not self.caller.can_write:
+            raise Forbidden()
+
+    def require_admin(self) -> None:
+        if not self.caller.is_admin:
+            raise Forbidden()
+
+    def owning_project(self, requested: str | None) -> str:
+        """The project a new object belongs to."""
+        if requested and requested != self.caller.project_id:
+            if not self.caller.is_admin:
+                raise Forbidden("Not authorized to create objects in another project.")
+            return requested
+        return requested or self.caller.project_id or ADMIN_PROJECT
+
+    def check_visible(self, project_id: str | None, resource: str, object_id: str) -> None:
+        if not self.caller.sees(project_id):
+            raise NotFound(resource, object_id)
+
+
+def services(request: Request) -> ApiServices:
+    svc: ApiServices = request.app.state.services
+    return svc
+
+
+def authenticate(request: Request, svc: ApiServices) -> Caller:
+    if svc.settings.no_auth:
+        return Caller(project_id=request.headers.get("X-Project-Id"), role=Role.ADMIN)
+    secret = request.headers.get("X-Auth-Token")
+    if not secret:
+        raise NotAuthenticated()
+    hashed = tokens.hash_token(secret)
+    if svc.admin_token_hash and hmac.compare_digest(hashed, svc.admin_token_hash):
+        return Caller(project_id=ADMIN_PROJECT, role=Role.ADMIN)
+    with svc.db.read() as conn:
+        token = tokens.find(conn, secret)
+    if token is None:
+        raise NotAuthenticated("The request you have made requires authentication.")
+    return Caller(project_id=token.project_id, role=token.role)
+
+
+def base_url(request: Request, svc: ApiServices) -> str:
+    if svc.settings.api_base_url:
+        return svc.settings.api_base_url.rstrip("/")
+    return str(request.base_url).rstrip("/")
+
+
+def call(request: Request) -> Call:
+    svc = services(request)
+    return Call(
+        caller=authenticate(request, svc),
+        db=svc.db,
+        settings=svc.settings,
+        wake=svc.wake,
+        base_url=base_url(request, svc),
+    )
+
+
+CallDep = Annotated[Call, Depends(call)]
+
+
+def parse_id(value: str, resource: str) -> str:
+    """Ids are UUIDs; anything else names nothing (404, never 500)."""
+    try:
+        return str(uuid.UUID(value))
+    except ValueError as exc:
+        raise NotFound(resource, value) from exc
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())

@@ -1,0 +1,113 @@
+"""The one place where errors become HTTP responses.
+
+Every error body has Octavia's shape::
+
+    {"faultcode": "Client" | "Server", "faultstring": "<what went wrong>", "debuginfo": null}
+
+Bad input is always a 4xx with a sentence a user can act on; an unexpected
+failure is logged with its traceback and answered with a 500 that reveals
+nothing of it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from livia.domain.errors import (
+    Conflict,
+    DriverError,
+    Forbidden,
+    InvalidInput,
+    LiviaError,
+    NotAuthenticated,
+    NotFound,
+    QuotaExceeded,
+)
+
+log = logging.getLogger(__name__)
+
+STATUS_BY_ERROR: tuple[tuple[type[LiviaError], int], ...] = (
+    (InvalidInput, 400),
+    (NotAuthenticated, 401),
+    (Forbidden, 403),
+    (QuotaExceeded, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (DriverError, 500),
+)
+
+
+def status_of(error: LiviaError) -> int:
+    for kind, status in STATUS_BY_ERROR:
+        if isinstance(error, kind):
+            return status
+    return 500
+
+
+def fault(status: int, message: str) -> JSONResponse:
+    return JSONResponse(
+        status_code=status,
+        content={
+            "faultcode": "Client" if status < 500 else "Server",
+            "faultstring": message,
+            "debuginfo": None,
+        },
+        headers={"WWW-Authenticate": "Keystone uri=''"} if status == 401 else None,
+    )
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    # Drop the envelope key ("loadbalancer", "listener", ...) when deeper fields exist.
+    return parts[-1] if parts else "body"
+
+
+def describe_validation(exc: RequestValidationError) -> str:
+    first = exc.errors()[0]
+    kind = first.get("type", "")
+    loc = tuple(first.get("loc", ()))
+    if kind == "json_invalid":
+        return "Invalid JSON body: " + str(first.get("ctx", {}).get("error", "malformed"))
+    if kind == "missing":
+        if len(loc) <= 1 or (len(loc) == 2 and loc[0] == "body"):
+            return "Missing request body or its top-level object."
+        return f"Mandatory field missing: {_location(loc)}"
+    if kind == "extra_forbidden":
+        return f"Unknown attribute for argument {loc[-2] if len(loc) > 1 else 'body'}: {loc[-1]}"
+    field = _location(loc)
+    value = first.get("input")
+    message = str(first.get("msg", "invalid value"))
+    message = message.removeprefix("Value error, ")
+    return f"Invalid input for field/attribute {field}. Value: '{value}'. {message}"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(LiviaError)
+    async def _livia(_: Request, exc: LiviaError) -> JSONResponse:
+        status = status_of(exc)
+        if status >= 500:
+            log.error("request failed: %s", exc.message)
+        return fault(status, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return fault(400, describe_validation(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 404:
+            return fault(404, f"The resource could not be found: {request.url.path}")
+        if exc.status_code == 405:
+            return fault(405, f"The method {request.method} is not allowed for this resource.")
+        return fault(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return fault(500, "An unexpected error occurred; the server log has the details.")
