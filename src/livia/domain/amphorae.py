@@ -36,7 +36,12 @@ class Amphora:
     @property
     def peer_name(self) -> str:
         """The name HAProxy's `peers` section and `-L` know this amphora by."""
-        return "amp" + self.id.replace("-", "")[:16]
+        return peer_name(self.id)
+
+
+def peer_name(amphora_id: str) -> str:
+    """HAProxy's peer name of an amphora (its agent has only the id)."""
+    return "amp" + amphora_id.replace("-", "")[:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +76,11 @@ class AmphoraPaths:
     @property
     def agent_pid(self) -> str:
         return self._at("agent.pid")
+
+    @property
+    def agent_state(self) -> str:
+        """The agent's own memory: last heartbeat seq and carried-over counters."""
+        return self._at("agent-state.json")
 
     @property
     def server_cert(self) -> str:
@@ -131,6 +141,10 @@ class AmphoraPaths:
     @property
     def keepalived_checker_pid(self) -> str:
         return self._at("keepalived/checker.pid")
+
+    @property
+    def keepalived_log(self) -> str:
+        return self._at("keepalived/keepalived.log")
 
     @property
     def keepalived_check_script(self) -> str:
