@@ -72,6 +72,8 @@ def describe_validation(exc: RequestValidationError) -> str:
     first = exc.errors()[0]
     kind = first.get("type", "")
     loc = tuple(first.get("loc", ()))
+    if kind in ("model_attributes_type", "dict_type") and len(loc) <= 1:
+        return "Invalid request body: a JSON object is required."
     if kind == "json_invalid":
         return "Invalid JSON body: " + str(first.get("ctx", {}).get("error", "malformed"))
     if kind == "missing":

@@ -1,0 +1,62 @@
+"""Version discovery, providers and the Keystone look-ups the CLI makes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from livia.api.context import CallDep
+from livia.domain.loadbalancers import PROVIDERS
+
+router = APIRouter(tags=["discovery"])
+
+# Octavia's API minor versions are additive; clients take the last one as current.
+MINOR_VERSIONS = 30
+UPDATED = "2024-01-01T00:00:00Z"
+
+
+def _versions(base: str) -> list[dict[str, Any]]:
+    out = []
+    for minor in range(MINOR_VERSIONS + 1):
+        out.append({
+            "id": f"v2.{minor}",
+            "status": "CURRENT" if minor == MINOR_VERSIONS else "SUPPORTED",
+            "updated": UPDATED,
+            "links": [{"href": f"{base}/v2", "rel": "self"}],
+        })
+    return out
+
+
+def _base(request: Request) -> str:
+    configured = request.app.state.services.settings.api_base_url
+    return str(configured or request.base_url).rstrip("/")
+
+
+@router.get("/", summary="API versions (no token needed)")
+def versions(request: Request) -> dict[str, Any]:
+    return {"versions": _versions(_base(request))}
+
+
+@router.get("/v2", summary="The v2 API's version document (keystoneauth discovery)")
+@router.get("/v2.0", summary="The v2 API's version document (keystoneauth discovery)")
+def version_v2(request: Request) -> dict[str, Any]:
+    current = _versions(_base(request))[-1]
+    return {"version": current, "versions": [current]}
+
+
+@router.get("/v2/lbaas/providers")
+@router.get("/v2.0/lbaas/providers")
+def providers(call: CallDep) -> dict[str, Any]:
+    return {"providers": [{"name": n, "description": d} for n, d in PROVIDERS.items()]}
+
+
+@router.get("/projects/{project_id}", summary="Keystone stand-in: project look-ups are refused")
+@router.get("/v3/projects/{project_id}", include_in_schema=False)
+def project(project_id: str) -> JSONResponse:
+    """The CLI resolves ``--project X`` through Keystone and uses X as given on a 403."""
+    return JSONResponse(status_code=403, content={
+        "faultcode": "Client", "faultstring": f"Project look-up is not available: {project_id}",
+        "debuginfo": None,
+    })

@@ -1,0 +1,85 @@
+"""L7 policy request and response schemas."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from livia.api.schemas.fields import Body, Name, Out, Tags, Uuid
+from livia.api.schemas.l7rules import L7RuleCreate
+from livia.api.schemas.pools import PoolSingleCreate
+from livia.domain.l7policies import MAX_POSITION, L7Action
+
+
+class L7PolicyFields(Body):
+    name: Name | None = None
+    description: Name | None = None
+    admin_state_up: bool = True
+    action: L7Action
+    position: int = Field(MAX_POSITION, ge=1, le=MAX_POSITION)
+    redirect_pool_id: Uuid | None = None
+    redirect_url: str | None = Field(None, max_length=2048)
+    redirect_prefix: str | None = Field(None, max_length=2048)
+    redirect_http_code: int | None = None
+    rules: list[L7RuleCreate] = []
+    tags: Tags = []
+    project_id: str | None = Field(None, max_length=255)
+    tenant_id: str | None = Field(None, max_length=255)
+
+
+class L7PolicyCreate(L7PolicyFields):
+    listener_id: Uuid
+
+
+class L7PolicySingleCreate(L7PolicyFields):
+    redirect_pool: PoolSingleCreate | None = None
+
+
+class L7PolicyUpdate(Body):
+    name: Name | None = None
+    description: Name | None = None
+    admin_state_up: bool | None = None
+    action: L7Action | None = None
+    position: int | None = Field(None, ge=1, le=MAX_POSITION)
+    redirect_pool_id: Uuid | None = None
+    redirect_url: str | None = Field(None, max_length=2048)
+    redirect_prefix: str | None = Field(None, max_length=2048)
+    redirect_http_code: int | None = None
+    tags: Tags | None = None
+
+
+class L7PolicyCreateBody(Body):
+    l7policy: L7PolicyCreate
+
+
+class L7PolicyUpdateBody(Body):
+    l7policy: L7PolicyUpdate
+
+
+class L7PolicyOut(Out):
+    id: str | None = None
+    name: str | None = None
+    description: str | None = None
+    admin_state_up: bool | None = None
+    listener_id: str | None = None
+    action: str | None = None
+    position: int | None = None
+    redirect_pool_id: str | None = None
+    redirect_url: str | None = None
+    redirect_prefix: str | None = None
+    redirect_http_code: int | None = None
+    rules: list[dict[str, str]] | None = None
+    project_id: str | None = None
+    provisioning_status: str | None = None
+    operating_status: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    tags: list[str] | None = None
+
+
+class L7PolicyOne(Out):
+    l7policy: L7PolicyOut
+
+
+class L7PolicyMany(Out):
+    l7policies: list[L7PolicyOut]
+    l7policies_links: list[dict[str, str]]

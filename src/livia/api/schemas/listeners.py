@@ -1,0 +1,133 @@
+"""Listener request and response schemas."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from livia.api.schemas.fields import Body, Cidr, Name, Out, Port, Tags, Uuid
+from livia.api.schemas.l7policies import L7PolicySingleCreate
+from livia.api.schemas.pools import PoolSingleCreate
+from livia.domain.listeners import MAX_TIMEOUT, ListenerProtocol
+
+Timeout = int | None
+
+
+class ListenerFields(Body):
+    name: Name | None = None
+    description: Name | None = None
+    admin_state_up: bool = True
+    protocol: ListenerProtocol
+    protocol_port: Port
+    connection_limit: int = Field(-1, ge=-1)
+    default_pool_id: Uuid | None = None
+    default_tls_container_ref: str | None = Field(None, max_length=255)
+    sni_container_refs: list[str] = []
+    client_authentication: str = "NONE"
+    client_ca_tls_container_ref: str | None = Field(None, max_length=255)
+    client_crl_container_ref: str | None = Field(None, max_length=255)
+    insert_headers: dict[str, str] | None = None
+    timeout_client_data: int | None = Field(None, ge=0, le=MAX_TIMEOUT)
+    timeout_member_connect: int | None = Field(None, ge=0, le=MAX_TIMEOUT)
+    timeout_member_data: int | None = Field(None, ge=0, le=MAX_TIMEOUT)
+    timeout_tcp_inspect: int | None = Field(None, ge=0, le=MAX_TIMEOUT)
+    allowed_cidrs: list[Cidr] | None = None
+    tls_ciphers: str | None = Field(None, max_length=2048, pattern=r"^[A-Za-z0-9\-+!:@=_.]*$")
+    tls_versions: list[str] | None = None
+    alpn_protocols: list[str] | None = None
+    hsts_max_age: int | None = Field(None, ge=0)
+    hsts_include_subdomains: bool = False
+    hsts_preload: bool = False
+    tags: Tags = []
+    project_id: str | None = Field(None, max_length=255)
+    tenant_id: str | None = Field(None, max_length=255)
+
+
+class ListenerCreate(ListenerFields):
+    loadbalancer_id: Uuid
+    default_pool: PoolSingleCreate | None = None
+    l7policies: list[L7PolicySingleCreate] = []
+
+
+class ListenerSingleCreate(ListenerFields):
+    default_pool: PoolSingleCreate | None = None
+    l7policies: list[L7PolicySingleCreate] = []
+
+
+class ListenerUpdate(Body):
+    name: Name | None = None
+    description: Name | None = None
+    admin_state_up: bool | None = None
+    connection_limit: int | None = Field(None, ge=-1)
+    default_pool_id: Uuid | None = None
+    default_tls_container_ref: str | None = Field(None, max_length=255)
+    sni_container_refs: list[str] | None = None
+    client_authentication: str | None = None
+    client_ca_tls_container_ref: str | None = Field(None, max_length=255)
+    client_crl_container_ref: str | None = Field(None, max_length=255)
+    insert_headers: dict[str, str] | None = None
+    timeout_client_data: int | None = Field(None, ge=0, le=MAX_TIMEOUT)
+    timeout_member_connect: int | None = Field(None, ge=0, le=MAX_TIMEOUT)
+    timeout_member_data: int | None = Field(None, ge=0, le=MAX_TIMEOUT)
+    timeout_tcp_inspect: int | None = Field(None, ge=0, le=MAX_TIMEOUT)
+    allowed_cidrs: list[Cidr] | None = None
+    tls_ciphers: str | None = Field(None, max_length=2048, pattern=r"^[A-Za-z0-9\-+!:@=_.]*$")
+    tls_versions: list[str] | None = None
+    alpn_protocols: list[str] | None = None
+    hsts_max_age: int | None = Field(None, ge=0)
+    hsts_include_subdomains: bool | None = None
+    hsts_preload: bool | None = None
+    tags: Tags | None = None
+
+
+class ListenerCreateBody(Body):
+    listener: ListenerCreate
+
+
+class ListenerUpdateBody(Body):
+    listener: ListenerUpdate
+
+
+class ListenerOut(Out):
+    id: str | None = None
+    name: str | None = None
+    description: str | None = None
+    admin_state_up: bool | None = None
+    protocol: str | None = None
+    protocol_port: int | None = None
+    connection_limit: int | None = None
+    default_pool_id: str | None = None
+    loadbalancers: list[dict[str, str]] | None = None
+    l7policies: list[dict[str, str]] | None = None
+    insert_headers: dict[str, str] | None = None
+    timeout_client_data: int | None = None
+    timeout_member_connect: int | None = None
+    timeout_member_data: int | None = None
+    timeout_tcp_inspect: int | None = None
+    allowed_cidrs: list[str] | None = None
+    project_id: str | None = None
+    provisioning_status: str | None = None
+    operating_status: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    tags: list[str] | None = None
+
+
+class ListenerOne(Out):
+    listener: ListenerOut
+
+
+class ListenerMany(Out):
+    listeners: list[ListenerOut]
+    listeners_links: list[dict[str, str]]
+
+
+class StatsOut(Out):
+    bytes_in: int
+    bytes_out: int
+    active_connections: int
+    total_connections: int
+    request_errors: int
+
+
+class StatsOne(Out):
+    stats: StatsOut
