@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+LB_MGMT_NET = "lb-mgmt-net"  # PortPlug.network_id of a port on the management network
+
 
 @dataclass(frozen=True, slots=True)
 class PortPlug:
