@@ -1,0 +1,183 @@
+"""HAProxy in the data namespace: validate, swap, start or reload, roll back.
+
+HAProxy runs in master-worker mode, daemonised, so it outlives the agent.
+A reload is a command on the master CLI; the master re-executes itself with
+the new configuration, and ``show proc`` tells whether that worked (its
+reload counter grows, its failure counter must not). Before a reload the
+servers' health state is saved to the state file the configuration loads,
+and the listener counters of the outgoing worker are folded into the
+heartbeat's running totals.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from livia.agent import failures
+from livia.agent.configfile import ConfigFile, write_atomic
+from livia.agent.haproxy_cli import HaproxyCli, MasterState, parse_show_proc
+from livia.agent.stats import CounterBook, StatsSample, parse_stats
+from livia.agent.system import ProcessTable, Runner, in_netns, log_tail
+from livia.domain.amphorae import AmphoraPaths
+
+log = logging.getLogger("livia.agent.haproxy")
+
+SYSCTLS = (
+    "net.ipv4.ip_nonlocal_bind=1",  # the BACKUP binds the VIP it does not hold
+    "net.ipv6.ip_nonlocal_bind=1",
+    "net.ipv4.ping_group_range=0 2147483647",  # PING checks without raw sockets
+)
+POLL = 0.02
+
+
+class Haproxy:
+    def __init__(self, paths: AmphoraPaths, peer: str, netns: str, runner: Runner,
+                 processes: ProcessTable, cli: HaproxyCli, counters: CounterBook,
+                 ready_timeout: float = 10.0) -> None:
+        self._paths = paths
+        self._peer = peer
+        self._netns = netns
+        self._runner = runner
+        self._processes = processes
+        self._cli = cli
+        self._counters = counters
+        self._ready_timeout = ready_timeout
+        self._config = ConfigFile(paths.haproxy_cfg)
+        self._lock = threading.Lock()
+        self._version: str | None = None
+
+    @property
+    def config(self) -> ConfigFile:
+        return self._config
+
+    def running_pid(self) -> int | None:
+        return self._processes.alive(self._paths.haproxy_pid, "haproxy")
+
+    def version(self) -> str:
+        if self._version is None:
+            done = self._runner.run(["haproxy", "-v"], timeout=5.0)
+            words = done.stdout.split()
+            self._version = words[2] if done.ok and len(words) > 2 else ""
+        return self._version
+
+    def stats_csv(self) -> str | None:
+        """``show stat`` of the current worker; None when HAProxy does not answer."""
+        if self.running_pid() is None:
+            return None
+        try:
+            return self._cli.stats("show stat")
+        except OSError as exc:
+            log.debug("stats socket: %s", exc)
+            return None
+
+    def apply(self, text: str) -> str:
+        """Validate, swap and (re)load. Returns what was done; AgentFailure otherwise."""
+        with self._lock:
+            self._validate(text)
+            self._config.promote()
+            if self.running_pid() is None:
+                return self._start_or_roll_back()
+            return self._reload_or_roll_back()
+
+    def _validate(self, text: str) -> None:
+        candidate = self._config.stage(text)
+        done = self._runner.run(["haproxy", "-c", "-f", candidate, "-L", self._peer])
+        if not done.ok:
+            self._config.reject()
+            log.warning("haproxy: configuration rejected: %s", done.output)
+            raise failures.rejected("invalid haproxy configuration", done.output)
+
+    def _start_or_roll_back(self) -> str:
+        problem = self._start()
+        if problem is None:
+            log.info("haproxy: started")
+            return "started"
+        restored = self._config.restore()
+        if restored and self._start() is None:
+            log.error("haproxy: start failed, last known good restarted: %s", problem)
+        else:
+            log.error("haproxy: start failed: %s", problem)
+        raise failures.failed("haproxy did not start", problem)
+
+    def _reload_or_roll_back(self) -> str:
+        with self._counters.hold():
+            before = self._sample()
+            self._save_server_state()
+            problem = self._reload()
+            if problem is None:
+                self._counters.fold(before)
+                log.info("haproxy: reloaded")
+                return "reloaded"
+            log.error("haproxy: reload failed: %s", problem)
+            if self._config.restore() and self._reload() is None:
+                self._counters.fold(before)
+                log.info("haproxy: last known good reloaded")
+        raise failures.failed("haproxy reload failed; last known good restored", problem)
+
+    def _sample(self) -> StatsSample:
+        csv = self.stats_csv()
+        return parse_stats(csv) if csv else StatsSample()
+
+    def _prepare_namespace(self) -> None:
+        done = self._runner.run(in_netns(self._netns, ["sysctl", "-q", "-e", "-w", *SYSCTLS]))
+        if not done.ok:
+            log.warning("haproxy: sysctls in %s: %s", self._netns, done.output)
+
+    def _start(self) -> str | None:
+        """Start the master; None when it runs with a worker, else what went wrong."""
+        self._prepare_namespace()
+        paths = self._paths
+        argv = ["haproxy", "-W", "-S", paths.haproxy_master_socket, "-D",
+                "-p", paths.haproxy_pid, "-f", paths.haproxy_cfg, "-L", self._peer]
+        done = self._runner.launch(in_netns(self._netns, argv), log_path=paths.haproxy_log)
+        if not done.ok:
+            return f"exit status {done.returncode}; {self._log_tail()}"
+        state = self._wait_master(lambda s: s.workers > 0)
+        return None if state is not None else f"no worker came up; {self._log_tail()}"
+
+    def _reload(self) -> str | None:
+        before = self._master_state()
+        if before is None:
+            return "the master CLI does not answer"
+        try:
+            self._cli.master("reload")
+        except OSError as exc:
+            return f"reload command: {exc}"
+        after = self._wait_master(lambda s: s.reloads > before.reloads)
+        if after is None:
+            return "the master did not report the reload"
+        if after.failed > before.failed:
+            return (f"the new configuration did not load (master reload failures "
+                    f"{before.failed} -> {after.failed}); {self._log_tail()}")
+        return None
+
+    def _master_state(self) -> MasterState | None:
+        try:
+            return parse_show_proc(self._cli.master("show proc"))
+        except OSError:
+            return None  # also while the master re-executes itself
+
+    def _wait_master(self, condition: Callable[[MasterState], bool]) -> MasterState | None:
+        deadline = time.monotonic() + self._ready_timeout
+        while True:
+            state = self._master_state()
+            if state is not None and condition(state):
+                return state
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(POLL)
+
+    def _save_server_state(self) -> None:
+        try:
+            state = self._cli.stats("show servers state")
+        except OSError as exc:
+            log.warning("haproxy: could not save server state: %s", exc)
+            return
+        write_atomic(self._paths.haproxy_state, state.encode(), 0o600)
+
+    def _log_tail(self) -> str:
+        return log_tail(self._paths.haproxy_log)
+
