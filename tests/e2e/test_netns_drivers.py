@@ -406,6 +406,20 @@ def test_cleanup_removes_everything_with_the_prefix(env: Env) -> None:
     assert run(env.network.cleanup()) == []
 
 
+def test_cleanup_right_after_create_leaves_no_agent_behind(env: Env) -> None:
+    async def create_then_cleanup() -> int | None:
+        await mgmt_up(env)
+        amphora = await env.compute.create_amphora(amphora_boot(env, "amp1"))
+        pid = host.read_pid(AmphoraPaths(amphora.base_dir).agent_pid)
+        await env.network.cleanup()
+        return pid
+
+    for _ in range(3):
+        pid = run(create_then_cleanup())
+        assert pid is not None and not host.pid_alive(pid)
+        assert leftovers(env.prefix) == []
+
+
 # --- speed -----------------------------------------------------------------------------------
 
 

@@ -105,7 +105,7 @@ class NetnsComputeDriver:
         await asyncio.to_thread(_write_amphora_files, boot, AmphoraPaths(amphora.base_dir))
         port = dataclasses.replace(boot.mgmt_port, netns=amphora.mgmt_netns, ifname=MGMT_IFNAME)
         await self._network.plug_port(port)
-        self._start_agent(amphora)
+        await self._start_agent(amphora)
         return amphora
 
     def _running_agent(self, amphora: AmphoraHost) -> int | None:
@@ -115,11 +115,11 @@ class NetnsComputeDriver:
             return None
         return pid if paths.agent_config in host.cmdline(pid) else None
 
-    def _start_agent(self, amphora: AmphoraHost) -> None:
+    async def _start_agent(self, amphora: AmphoraHost) -> None:
         if self._running_agent(amphora) is not None:
             return
         paths = AmphoraPaths(amphora.base_dir)
-        pid = self._processes.start(
+        pid = await self._processes.start(
             [*self._agent_command, "--config", paths.agent_config],
             netns=amphora.mgmt_netns,
             log_path=Path(paths.agent_log),
@@ -162,7 +162,7 @@ class NetnsComputeDriver:
         port = dataclasses.replace(boot.port, netns=instance.netns, ifname=INSTANCE_IFNAME)
         await self._network.plug_port(port)
         if boot.command and instance.pid is None:
-            pid = self._processes.start(
+            pid = await self._processes.start(
                 boot.command, netns=instance.netns, log_path=Path(instance.log_path), cwd=directory
             )
             write_private(directory / "pid", f"{pid}\n".encode())

@@ -189,17 +189,27 @@ def _ns_identity(path: str) -> tuple[int, int] | None:
     return (st.st_dev, st.st_ino)
 
 
-def netns_pids(names: Iterable[str]) -> set[int]:
-    """Live processes in any of the named network namespaces (what ``ip netns pids`` lists)."""
-    wanted = {ident for name in names if (ident := _ns_identity(netns_path(name))) is not None}
-    if not wanted:
+NetnsIdentity = tuple[int, int]  # (st_dev, st_ino) of a namespace: stays valid after its name goes
+
+
+def netns_identities(names: Iterable[str]) -> set[NetnsIdentity]:
+    return {ident for name in names if (ident := _ns_identity(netns_path(name))) is not None}
+
+
+def pids_in(identities: Collection[NetnsIdentity]) -> set[int]:
+    """Live processes in any of these network namespaces (what ``ip netns pids`` lists)."""
+    if not identities:
         return set()
     found: set[int] = set()
     for entry in os.listdir(PROC):
-        if entry.isdigit() and _ns_identity(f"{PROC}/{entry}/ns/net") in wanted:
+        if entry.isdigit() and _ns_identity(f"{PROC}/{entry}/ns/net") in identities:
             found.add(int(entry))
     found.discard(os.getpid())
     return found
+
+
+def netns_pids(names: Iterable[str]) -> set[int]:
+    return pids_in(netns_identities(names))
 
 
 def pid_in_netns(pid: int, netns: str) -> bool:
@@ -261,17 +271,19 @@ async def stop_processes(pids: Collection[int], grace: float = 2.0) -> None:
         raise TemporaryError(f"processes {sorted(left)} survived SIGKILL")
 
 
-async def stop_netns_processes(names: Collection[str], extra_pids: Iterable[int] = ()) -> None:
+async def stop_netns_processes(
+    identities: Collection[NetnsIdentity], extra_pids: Iterable[int] = ()
+) -> None:
     """Stop every process in the namespaces, also ones a dying parent spawns meanwhile."""
     pids = set(extra_pids)
     for _ in range(3):
-        pids |= netns_pids(names)
+        pids |= pids_in(identities)
         if not pids:
             return
         await stop_processes(pids)
         pids = set()
-    if left := netns_pids(names):
-        raise TemporaryError(f"processes {sorted(left)} keep appearing in {sorted(names)}")
+    if left := pids_in(identities):
+        raise TemporaryError(f"processes {sorted(left)} keep appearing in their namespace")
 
 
 class DetachedProcesses:
@@ -286,7 +298,8 @@ class DetachedProcesses:
     def __init__(self) -> None:
         self._children: dict[int, subprocess.Popen[bytes]] = {}
 
-    def start(self, argv: Sequence[str], *, netns: str, log_path: Path, cwd: Path) -> int:
+    async def start(self, argv: Sequence[str], *, netns: str, log_path: Path, cwd: Path) -> int:
+        """Start ``argv`` in ``netns``; return once it is inside (or has already ended)."""
         self.reap()
         command = ["nsenter", f"--net={netns_path(netns)}", "--", *argv]
         try:
@@ -303,6 +316,13 @@ class DetachedProcesses:
         except OSError as exc:
             raise PermanentError(f"cannot start `{shlex.join(command)}`: {exc}") from exc
         self._children[child.pid] = child
+        # nsenter joins the namespace just after it starts: until then a sweep of
+        # the namespace's processes would miss it.
+        deadline = time.monotonic() + 2.0
+        while not pid_in_netns(child.pid, netns) and child.poll() is None:
+            if time.monotonic() > deadline:
+                raise TemporaryError(f"`{shlex.join(command)}` did not enter {netns}")
+            await asyncio.sleep(0.001)
         return child.pid
 
     def reap(self) -> None:
@@ -334,21 +354,35 @@ async def delete_links(names: Collection[str]) -> None:
             raise
 
 
-async def remove_namespaces(names: Collection[str], extra_pids: Iterable[int] = ()) -> list[str]:
-    """Stop the namespaces' processes, delete the veths into them, delete them.
+async def _wait_links_gone(names: Collection[str], timeout: float) -> list[str]:
+    deadline = time.monotonic() + timeout
+    left = [name for name in names if link_exists(name)]
+    while left and time.monotonic() < deadline:
+        await asyncio.sleep(0.005)
+        left = [name for name in left if link_exists(name)]
+    return left
 
-    The veths are deleted explicitly because the kernel tears a namespace down
-    asynchronously: this way nothing is left when the call returns.
+
+async def remove_namespaces(names: Collection[str], extra_pids: Iterable[int] = ()) -> list[str]:
+    """Stop the namespaces' processes, delete them, and see the veths into them go.
+
+    The kernel tears a namespace down asynchronously, removing all its veths in
+    one batch (several times faster than deleting them one by one); this waits
+    for their host ends to disappear and deletes any that linger (a namespace
+    someone else still holds), so nothing is left when the call returns.
     Returns the namespaces that were removed.
     """
     present = [name for name in names if netns_exists(name)]
-    await stop_netns_processes(present, extra_pids)
+    identities = netns_identities(present)
+    await stop_netns_processes(identities, extra_pids)
     if not present:
         return []
-    await delete_links(await veths_into(present))
+    veths = await veths_into(present)
     try:
         await ip_batch([f"netns del {name}" for name in present], force=True)
     except DriverError:
         if any(netns_exists(name) for name in present):
             raise
+    await stop_netns_processes(identities)  # any that got in after the first sweep
+    await delete_links(await _wait_links_gone(veths, timeout=1.0))
     return present
