@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
-from livia.api.routes.ports import create_port
 from livia.domain.errors import Conflict, InvalidInput
 from livia.domain.loadbalancers import LoadBalancer
 from livia.domain.networks import OWNER_VIP, Network, Port, Subnet
@@ -128,7 +127,7 @@ def vip_port(conn: Connection, lb: LoadBalancer, plan: VipPlan, group_id: str) -
         found = networks.ports.get(conn, plan.port.id)
         assert found is not None
         return found
-    return create_port(conn, project=lb.project_id, network=plan.network,
+    return networks.create_port(conn, project=lb.project_id, network_id=plan.network.id,
                        fixed_ips=[(plan.subnet, plan.address)], name=f"octavia-lb-{lb.id}",
                        device_owner=OWNER_VIP, device_id=f"lb-{lb.id}",
                        security_groups=(group_id,))

@@ -73,3 +73,9 @@ def stats_rows(conn: Connection, amphora_id: str) -> list[dict[str, object]]:
 def forget_listener_stats(conn: Connection, listener_id: str) -> None:
     conn.execute(delete(tables.listener_stats).where(
         tables.listener_stats.c.listener_id == listener_id))
+
+
+def zero_active_connections(conn: Connection, amphora_id: str) -> None:
+    """A removed amphora holds no connections; its counters stay in the totals."""
+    s = tables.listener_stats
+    conn.execute(update(s).where(s.c.amphora_id == amphora_id).values(active_connections=0))

@@ -8,7 +8,7 @@ from sqlalchemy import Connection, and_, or_, select
 
 from livia.domain.errors import Immutable, NotFound
 from livia.domain.loadbalancers import LoadBalancer, LoadBalancerGraph
-from livia.domain.status import PENDING_STATUSES, ProvisioningStatus
+from livia.domain.status import PENDING_STATUSES, AmphoraStatus, ProvisioningStatus
 from livia.store import (
     amphorae,
     healthmonitors,
@@ -19,6 +19,7 @@ from livia.store import (
     networks,
     pools,
     security_groups,
+    tables,
 )
 from livia.store.records import Records, utcnow
 from livia.store.tables import loadbalancers as table
@@ -59,9 +60,16 @@ def lock_for_change(conn: Connection, lb_id: str) -> LoadBalancer:
 
 def work_ids(conn: Connection) -> list[str]:
     """Load balancers the controller has to converge."""
+    amps = tables.amphorae
+    broken_amphora = select(amps.c.id).where(
+        amps.c.loadbalancer_id == table.c.id,
+        amps.c.status.in_([AmphoraStatus.ERROR.value, AmphoraStatus.PENDING_DELETE.value]),
+    ).exists()
     stmt = select(table.c.id).where(
         or_(
             table.c.provisioning_status.in_(PENDING),
+            and_(table.c.provisioning_status == ProvisioningStatus.ACTIVE.value,
+                 broken_amphora),
             and_(
                 table.c.provisioning_status == ProvisioningStatus.ACTIVE.value,
                 table.c.security_group_id.is_not(None),
@@ -115,7 +123,8 @@ def load_graph(conn: Connection, lb_id: str) -> LoadBalancerGraph:
     pool_ids = [p.id for p in lb_pools]
     listener_ids = [li.id for li in lb_listeners]
     lb_members = members.records.where(conn, members.records.table.c.pool_id.in_(pool_ids))
-    policies = l7policies.records.where(conn, l7policies.records.table.c.listener_id.in_(listener_ids))
+    policies = l7policies.records.where(
+        conn, l7policies.records.table.c.listener_id.in_(listener_ids))
     rules = l7rules.records.where(
         conn, l7rules.records.table.c.l7policy_id.in_([p.id for p in policies])
     )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import secrets
+import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -13,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from livia.domain.errors import Conflict, InvalidInput
 from livia.domain.networks import FixedIp, Network, Port, Subnet
 from livia.store import tables
-from livia.store.records import Records, from_mapping
+from livia.store.records import Records, from_mapping, utcnow
 
 records = Records(tables.networks, Network)
 subnets = Records(tables.subnets, Subnet)
@@ -129,3 +131,29 @@ def release(conn: Connection, port_id: str) -> None:
 
 def subnets_of(conn: Connection, network_id: str) -> list[Subnet]:
     return subnets.where(conn, tables.subnets.c.network_id == network_id)
+
+
+def create_port(
+    conn: Connection,
+    *,
+    project: str,
+    network_id: str,
+    fixed_ips: Sequence[tuple[Subnet, str | None]],
+    name: str | None = None,
+    device_owner: str = "",
+    device_id: str = "",
+    security_groups: Sequence[str] = (),
+    allowed_address_pairs: Sequence[dict[str, str]] = (),
+    mac_address: str | None = None,
+) -> Port:
+    """Insert a port and allocate its addresses: the one way ports come to be."""
+    port = Port(
+        id=str(uuid.uuid4()), project_id=project, network_id=network_id, name=name,
+        description=None, admin_state_up=True, status="DOWN",
+        mac_address=mac_address or new_mac(conn), device_id=device_id,
+        device_owner=device_owner, revision_number=1, created_at=utcnow(), updated_at=None,
+        security_groups=tuple(security_groups),
+        allowed_address_pairs=tuple(allowed_address_pairs),
+    )
+    ports.insert(conn, port)
+    return dataclasses.replace(port, fixed_ips=allocate(conn, port.id, fixed_ips))

@@ -1,0 +1,5 @@
+import sys
+
+from livia.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,50 @@
+"""The host's state directory and the secrets in it, created on first start."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from livia.domain.settings import Settings
+
+ADMIN_TOKEN_FILE = "admin-token"
+HEARTBEAT_KEY_FILE = "heartbeat.key"
+
+
+def prepare(settings: Settings) -> None:
+    settings.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(settings.state_dir, 0o700)
+    for sub in (settings.amphorae_dir, settings.instances_dir, settings.pki_dir):
+        sub.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+
+def _secret_file(path: Path, make: int) -> tuple[str, bool]:
+    """The secret in ``path``, creating it (mode 0600) if missing; (secret, created)."""
+    if path.exists():
+        return path.read_text().strip(), False
+    value = secrets.token_urlsafe(make)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(value + "\n")
+    return value, True
+
+
+def admin_token(settings: Settings) -> tuple[str, bool]:
+    """LIVIA_ADMIN_TOKEN if set, else the stored one (generated on first start)."""
+    from_env = os.environ.get("LIVIA_ADMIN_TOKEN")
+    if from_env:
+        return from_env, False
+    return _secret_file(settings.state_dir / ADMIN_TOKEN_FILE, 32)
+
+
+def heartbeat_key(settings: Settings) -> bytes:
+    return _secret_file(settings.state_dir / HEARTBEAT_KEY_FILE, 32)[0].encode()
+
+
+def read_admin_token(settings: Settings) -> str | None:
+    from_env = os.environ.get("LIVIA_ADMIN_TOKEN")
+    if from_env:
+        return from_env
+    path = settings.state_dir / ADMIN_TOKEN_FILE
+    return path.read_text().strip() if path.exists() else None
