@@ -25,6 +25,7 @@ from livia.agent.heartbeat import HeartbeatSender, Runtime, load_state
 from livia.agent.interfaces import Interfaces
 from livia.agent.keepalived import Keepalived
 from livia.agent.server import AgentServer, server_context
+from livia.agent.stats import CounterBook
 from livia.agent.system import ProcessTable, ProcTable, Runner, SubprocessRunner
 from livia.domain.amphorae import AmphoraPaths, peer_name
 from livia.protocol.agent import AgentBootConfig
@@ -38,6 +39,7 @@ class AssembledAgent:
     heartbeat: HeartbeatSender
     haproxy: Haproxy
     keepalived: Keepalived
+    counters: CounterBook
 
 
 def assemble(boot: AgentBootConfig, config_path: str, runner: Runner,
@@ -55,7 +57,7 @@ def assemble(boot: AgentBootConfig, config_path: str, runner: Runner,
                                 keepalived.vrrp_state, counters, paths.agent_state, last_seq)
     api = AgentApi(boot.amphora_id, haproxy, keepalived, Firewall(paths, boot.data_netns, runner),
                    Interfaces(boot.data_netns, runner), runtime, ConfigStore(config_path))
-    return AssembledAgent(api, heartbeat, haproxy, keepalived)
+    return AssembledAgent(api, heartbeat, haproxy, keepalived, counters)
 
 
 def raise_nofile_limit() -> None:

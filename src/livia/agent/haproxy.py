@@ -64,18 +64,24 @@ class Haproxy:
         return self._version
 
     def stats_csv(self) -> str | None:
-        """``show stat`` of the current worker; None when HAProxy does not answer."""
+        """``show stat`` of the current worker; None when HAProxy is not running.
+
+        OSError when it runs but its stats socket does not answer (yet).
+        """
         if self.running_pid() is None:
             return None
-        try:
-            return self._cli.stats("show stat")
-        except OSError as exc:
-            log.debug("stats socket: %s", exc)
-            return None
+        return self._cli.stats("show stat")
 
     def apply(self, text: str) -> str:
-        """Validate, swap and (re)load. Returns what was done; AgentFailure otherwise."""
+        """Validate, swap and (re)load. Returns what was done; AgentFailure otherwise.
+
+        The same text again, while HAProxy runs, changes nothing (the
+        controller re-sends configurations freely).
+        """
         with self._lock:
+            if self._config.read() == text and self.running_pid() is not None:
+                log.info("haproxy: configuration unchanged, no reload")
+                return "unchanged"
             self._validate(text)
             self._config.promote()
             if self.running_pid() is None:
@@ -118,7 +124,11 @@ class Haproxy:
         raise failures.failed("haproxy reload failed; last known good restored", problem)
 
     def _sample(self) -> StatsSample:
-        csv = self.stats_csv()
+        try:
+            csv = self.stats_csv()
+        except OSError as exc:
+            log.warning("haproxy: no stats before the reload (%s); counters may lag", exc)
+            return StatsSample()
         return parse_stats(csv) if csv else StatsSample()
 
     def _prepare_namespace(self) -> None:

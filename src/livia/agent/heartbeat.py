@@ -18,7 +18,13 @@ from collections.abc import Callable
 from livia.agent.configfile import read_bytes, write_atomic
 from livia.agent.stats import CounterBook, parse_stats
 from livia.protocol.agent import AgentRuntimeConfig
-from livia.protocol.heartbeat import Heartbeat, HeartbeatError, encode
+from livia.protocol.heartbeat import (
+    Heartbeat,
+    HeartbeatError,
+    ListenerReport,
+    PoolReport,
+    encode,
+)
 
 log = logging.getLogger("livia.agent.heartbeat")
 
@@ -79,19 +85,31 @@ class HeartbeatSender:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._sockets: dict[int, socket.socket] = {}
+        self._last: tuple[dict[str, ListenerReport], dict[str, PoolReport]] = ({}, {})
 
     def build(self) -> Heartbeat:
         """The next heartbeat; its seq is used up (and persisted) from now on."""
-        csv = self._stats_source()
-        listeners, pools = {}, {}
-        if csv:
-            sample = parse_stats(csv)
-            listeners, pools = self._counters.observe(sample), sample.pools
+        listeners, pools = self._report()
         self._seq += 1
         write_atomic(self._state_path, json.dumps(
             {"seq": self._seq, "counters": self._counters.to_dict()}).encode(), 0o600)
         return Heartbeat(amphora_id=self._amphora_id, seq=self._seq, listeners=listeners,
                          pools=pools, vrrp=self._vrrp_source())
+
+    def _report(self) -> tuple[dict[str, ListenerReport], dict[str, PoolReport]]:
+        """What HAProxy says now; its previous answer while it cannot say (a reload)."""
+        try:
+            csv = self._stats_source()
+        except OSError as exc:
+            log.info("heartbeat: HAProxy's stats socket: %s; repeating the last report", exc)
+            return self._last
+        if not csv:
+            self._last = ({}, {})
+            return self._last
+        sample = parse_stats(csv)
+        listeners = self._counters.observe(sample)
+        self._last = (self._last[0] if listeners is None else listeners, sample.pools)
+        return self._last
 
     def beat(self) -> Heartbeat:
         heartbeat = self.build()

@@ -70,6 +70,9 @@ class Keepalived:
 
     def apply(self, text: str) -> str:
         with self._lock:
+            if self._config.read() == text and self.running_pid() is not None:
+                log.info("keepalived: configuration unchanged, no reload")
+                return "unchanged"
             self._validate(text)
             self._config.promote()
             pid = self.running_pid()

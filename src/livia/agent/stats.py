@@ -113,7 +113,8 @@ class CounterBook:
     values of the current worker. A raw value below ``last`` means a new
     worker started unseen (a crash, a reload by someone else): its
     predecessor's last value joins the base. Reloads the agent makes itself
-    are folded in exactly with ``fold`` while ``hold`` keeps samples out.
+    are folded in exactly with ``fold`` while ``hold`` keeps samples out (a
+    heartbeat meanwhile repeats its previous listener reports rather than wait).
     """
 
     def __init__(self, base: dict[str, dict[str, int]] | None = None,
@@ -121,25 +122,34 @@ class CounterBook:
         self._base = {k: dict(v) for k, v in (base or {}).items()}
         self._last = {k: dict(v) for k, v in (last or {}).items()}
         self._lock = threading.RLock()
+        self._saved: dict[str, Any] = {"base": base or {}, "last": last or {}}
 
     def hold(self) -> threading.RLock:
         return self._lock
 
-    def observe(self, sample: StatsSample) -> dict[str, ListenerReport]:
-        with self._lock:
-            reports = {}
-            for lid, listener in sample.listeners.items():
-                base = self._base.setdefault(lid, dict.fromkeys(CARRIED, 0))
-                last = self._last.setdefault(lid, dict.fromkeys(CARRIED, 0))
-                for key in CARRIED:
-                    raw = listener.counters.get(key, 0)
-                    if raw < last.get(key, 0):
-                        base[key] = base.get(key, 0) + last[key]
-                    last[key] = raw
-                reports[lid] = ListenerReport(
-                    status=listener.status, conns=listener.conns,
-                    **{k: base.get(k, 0) + last[k] for k in CARRIED})
-            return reports
+    def observe(self, sample: StatsSample) -> dict[str, ListenerReport] | None:
+        """Totals for this sample; None while a reload holds the book (do not wait)."""
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            return self._observe(sample)
+        finally:
+            self._lock.release()
+
+    def _observe(self, sample: StatsSample) -> dict[str, ListenerReport]:
+        reports = {}
+        for lid, listener in sample.listeners.items():
+            base = self._base.setdefault(lid, dict.fromkeys(CARRIED, 0))
+            last = self._last.setdefault(lid, dict.fromkeys(CARRIED, 0))
+            for key in CARRIED:
+                raw = listener.counters.get(key, 0)
+                if raw < last.get(key, 0):
+                    base[key] = base.get(key, 0) + last[key]
+                last[key] = raw
+            reports[lid] = ListenerReport(
+                status=listener.status, conns=listener.conns,
+                **{k: base.get(k, 0) + last[k] for k in CARRIED})
+        return reports
 
     def fold(self, before_reload: StatsSample) -> None:
         """A reload happened: what the old worker counted moves into the base."""
@@ -151,9 +161,15 @@ class CounterBook:
                 self._last[lid] = dict.fromkeys(CARRIED, 0)
 
     def to_dict(self) -> dict[str, Any]:
-        with self._lock:
-            return {"base": {k: dict(v) for k, v in self._base.items()},
-                    "last": {k: dict(v) for k, v in self._last.items()}}
+        """What to persist; while a reload holds the book, what was persisted before."""
+        if not self._lock.acquire(blocking=False):
+            return self._saved
+        try:
+            self._saved = {"base": {k: dict(v) for k, v in self._base.items()},
+                           "last": {k: dict(v) for k, v in self._last.items()}}
+            return self._saved
+        finally:
+            self._lock.release()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CounterBook:

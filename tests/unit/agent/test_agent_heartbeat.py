@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -109,3 +111,44 @@ def test_targets_parse_ipv4_and_ipv6() -> None:
     for bad in ("198.18.0.1", "host:5555", "198.18.0.1:0", ":5555"):
         with pytest.raises(ValueError):
             parse_target(bad)
+
+
+def test_a_beat_during_a_reload_repeats_the_last_listeners_without_waiting(
+        tmp_path: Path) -> None:
+    rig = build_rig(tmp_path)
+    rig.put("haproxy", "frontend f\n")
+    rig.cli.stat_csv = STATS
+    before = rig.agent.heartbeat.build().listeners
+    held, release = threading.Event(), threading.Event()
+
+    def reload_in_progress() -> None:
+        with rig.agent.counters.hold():
+            held.set()
+            release.wait(5)
+
+    holder = threading.Thread(target=reload_in_progress)
+    holder.start()
+    try:
+        assert held.wait(5)
+        rig.cli.stat_csv = STATS.replace(",1000,5000,", ",7,9,")  # the new worker
+        started = time.monotonic()
+        during = rig.agent.heartbeat.build()
+        assert time.monotonic() - started < 1.0
+        assert during.listeners == before
+    finally:
+        release.set()
+        holder.join(5)
+
+
+def test_a_stats_socket_that_does_not_answer_repeats_the_last_report(tmp_path: Path) -> None:
+    rig = build_rig(tmp_path)
+    rig.put("haproxy", "frontend f\n")
+    rig.cli.stat_csv = STATS
+    before = rig.agent.heartbeat.build()
+    rig.cli.stats = _refuse  # type: ignore[method-assign]
+    after = rig.agent.heartbeat.build()
+    assert (after.listeners, after.pools) == (before.listeners, before.pools)
+
+
+def _refuse(command: str) -> str:
+    raise ConnectionRefusedError("stats socket not bound yet")

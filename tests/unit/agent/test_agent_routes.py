@@ -65,6 +65,14 @@ def test_second_config_saves_server_state_then_reloads(rig: AgentRig) -> None:
     assert Path(rig.paths.haproxy_cfg + ".lkg").read_text() == GOOD
 
 
+def test_the_same_config_again_is_not_reloaded(rig: AgentRig) -> None:
+    rig.put("haproxy", GOOD)
+    assert rig.put("haproxy", GOOD) == (200, {"result": "unchanged"})
+    assert "master:reload" not in rig.cli.commands
+    del rig.processes.pids[rig.paths.haproxy_pid]  # HAProxy died: the same text starts it
+    assert rig.put("haproxy", GOOD) == (200, {"result": "started"})
+
+
 def test_failed_reload_restores_last_known_good_and_answers_500(rig: AgentRig) -> None:
     rig.put("haproxy", GOOD)
     status, body = rig.put("haproxy", GOOD + "# BINDFAIL\n")

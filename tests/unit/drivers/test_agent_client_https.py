@@ -209,7 +209,7 @@ def test_nobody_listening_is_temporary_and_wait_ready_gives_up(pki: Pki) -> None
             return time.monotonic() - started
         finally:
             await client.close()
-    assert 0.3 <= _run(go()) < 1.5  # type: ignore[operator]
+    assert 0.3 <= _run(go()) < 3.0  # type: ignore[operator]
 
 
 def test_wait_ready_returns_as_soon_as_the_agent_answers(pki: Pki) -> None:
@@ -229,7 +229,7 @@ def test_wait_ready_returns_as_soon_as_the_agent_answers(pki: Pki) -> None:
             await client.close()
     try:
         elapsed = _run(go())
-        assert 0.15 < elapsed < 1.0  # type: ignore[operator]
+        assert 0.15 < elapsed < 3.0  # type: ignore[operator]
     finally:
         timer.join()
         for running in started:
