@@ -36,7 +36,7 @@ import pytest
 
 from livia.agent.haproxy_cli import ask_unix, parse_show_proc
 from livia.domain.amphorae import AmphoraPaths
-from livia.domain.errors import PermanentError
+from livia.domain.errors import PermanentError, TemporaryError
 from livia.drivers.agent_client import AgentEndpoint
 from livia.drivers.agent_client_https import HttpsAgentClient
 from livia.drivers.certificates import LocalCA
@@ -384,6 +384,18 @@ def test_an_invalid_config_is_refused_and_the_old_one_keeps_serving(amp: Amphora
         amp.call(lambda c: c.put_haproxy(amp.endpoint, broken))
     assert get_v(amp) == "good"
     assert "bogus_keyword" in Path(amp.paths.haproxy_cfg + ".failed").read_text()
+
+
+def test_a_reload_that_fails_restores_the_last_known_good(amp: Amphora) -> None:
+    """haproxy -c accepts it, but the reload cannot get the file descriptors it needs."""
+    amp.call(lambda c: c.put_haproxy(amp.endpoint, haproxy_cfg(amp, "kept")))
+    greedy = haproxy_cfg(amp, "greedy").replace("maxconn 1000", "maxconn 15000")
+    with pytest.raises(TemporaryError, match="FD limit"):
+        amp.call(lambda c: c.put_haproxy(amp.endpoint, greedy))
+    assert get_v(amp) == "kept"
+    assert Path(amp.paths.haproxy_cfg).read_text() == haproxy_cfg(amp, "kept")
+    master = parse_show_proc(ask_unix(amp.paths.haproxy_master_socket, "show proc"))
+    assert master is not None and master.workers == 1
 
 
 def test_a_client_without_certificate_is_refused_at_tls(amp: Amphora) -> None:

@@ -1,7 +1,10 @@
 """HAProxy in the data namespace: validate, swap, start or reload, roll back.
 
-HAProxy runs in master-worker mode, daemonised, so it outlives the agent.
-A reload is a command on the master CLI; the master re-executes itself with
+HAProxy runs in master-worker mode. Its master stays in the foreground of a
+shell that leaves it behind (``in_background``): detached from the agent, so
+it outlives it, and still writing to ``haproxy.log``, so that the reason a
+reload failed is there to report (``-D`` would close its output). A reload
+is a command on the master CLI; the master re-executes itself with
 the new configuration, and ``show proc`` tells whether that worked (its
 reload counter grows, its failure counter must not). Before a reload the
 servers' health state is saved to the state file the configuration loads,
@@ -20,7 +23,14 @@ from livia.agent import failures
 from livia.agent.configfile import ConfigFile, write_atomic
 from livia.agent.haproxy_cli import HaproxyCli, MasterState, parse_show_proc
 from livia.agent.stats import CounterBook, StatsSample, parse_stats
-from livia.agent.system import ProcessTable, Runner, in_netns, log_tail
+from livia.agent.system import (
+    ProcessTable,
+    Runner,
+    in_background,
+    in_netns,
+    log_since,
+    log_size,
+)
 from livia.domain.amphorae import AmphoraPaths
 
 log = logging.getLogger("livia.agent.haproxy")
@@ -140,28 +150,35 @@ class Haproxy:
         """Start the master; None when it runs with a worker, else what went wrong."""
         self._prepare_namespace()
         paths = self._paths
-        argv = ["haproxy", "-W", "-S", paths.haproxy_master_socket, "-D",
-                "-p", paths.haproxy_pid, "-f", paths.haproxy_cfg, "-L", self._peer]
-        done = self._runner.launch(in_netns(self._netns, argv), log_path=paths.haproxy_log)
+        offset = log_size(paths.haproxy_log)
+        argv = ["haproxy", "-W", "-S", paths.haproxy_master_socket, "-p", paths.haproxy_pid,
+                "-f", paths.haproxy_cfg, "-L", self._peer]
+        done = self._runner.launch(in_netns(self._netns, in_background(argv, paths.haproxy_pid)),
+                                   log_path=paths.haproxy_log)
         if not done.ok:
-            return f"exit status {done.returncode}; {self._log_tail()}"
-        state = self._wait_master(lambda s: s.workers > 0)
-        return None if state is not None else f"no worker came up; {self._log_tail()}"
+            return f"exit status {done.returncode}; {log_since(paths.haproxy_log, offset)}"
+        state = self._wait_master(lambda s: s.workers > 0,
+                                  lambda: self._processes.gone(paths.haproxy_pid))
+        if state is None:
+            return f"HAProxy did not come up; {log_since(paths.haproxy_log, offset)}"
+        return None
 
     def _reload(self) -> str | None:
         before = self._master_state()
         if before is None:
             return "the master CLI does not answer"
+        offset = log_size(self._paths.haproxy_log)
         try:
             self._cli.master("reload")
         except OSError as exc:
             return f"reload command: {exc}"
-        after = self._wait_master(lambda s: s.reloads > before.reloads)
+        after = self._wait_master(lambda s: s.reloads > before.reloads, lambda: False)
         if after is None:
             return "the master did not report the reload"
         if after.failed > before.failed:
             return (f"the new configuration did not load (master reload failures "
-                    f"{before.failed} -> {after.failed}); {self._log_tail()}")
+                    f"{before.failed} -> {after.failed}); "
+                    f"{log_since(self._paths.haproxy_log, offset)}")
         return None
 
     def _master_state(self) -> MasterState | None:
@@ -170,13 +187,15 @@ class Haproxy:
         except OSError:
             return None  # also while the master re-executes itself
 
-    def _wait_master(self, condition: Callable[[MasterState], bool]) -> MasterState | None:
+    def _wait_master(self, condition: Callable[[MasterState], bool],
+                     dead: Callable[[], bool]) -> MasterState | None:
+        """Poll ``show proc`` until ``condition``; None on timeout or once ``dead``."""
         deadline = time.monotonic() + self._ready_timeout
         while True:
             state = self._master_state()
             if state is not None and condition(state):
                 return state
-            if time.monotonic() >= deadline:
+            if time.monotonic() >= deadline or dead():
                 return None
             time.sleep(POLL)
 
@@ -187,7 +206,4 @@ class Haproxy:
             log.warning("haproxy: could not save server state: %s", exc)
             return
         write_atomic(self._paths.haproxy_state, state.encode(), 0o600)
-
-    def _log_tail(self) -> str:
-        return log_tail(self._paths.haproxy_log)
 

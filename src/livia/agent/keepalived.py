@@ -4,8 +4,8 @@
 of the namespace it runs in, and it answers 0 for a file that does not
 exist; both are taken care of here. keepalived started as a daemon closes
 its output and logs to syslog only, which an amphora does not have, so it
-runs in the foreground (``-n -l``) under a shell that leaves it behind:
-it is detached from the agent and writes its log to
+runs in the foreground (``-n -l``) of a shell that leaves it behind
+(``in_background``): detached from the agent, it writes its log to
 ``AmphoraPaths.keepalived_log``. Its three processes each get their own pid
 file, since several amphorae share the host. A reload is SIGHUP.
 """
@@ -19,7 +19,7 @@ import time
 
 from livia.agent import failures
 from livia.agent.configfile import ConfigFile
-from livia.agent.system import ProcessTable, Runner, in_netns, log_tail
+from livia.agent.system import ProcessTable, Runner, in_background, in_netns, log_since, log_size
 from livia.domain.amphorae import AmphoraPaths
 
 log = logging.getLogger("livia.agent.keepalived")
@@ -106,15 +106,16 @@ class Keepalived:
         argv = ["keepalived", "-n", "-l", "-D", "-f", paths.keepalived_conf,
                 "-p", paths.keepalived_pid, "-r", paths.keepalived_vrrp_pid,
                 "-c", paths.keepalived_checker_pid]
-        # The shell starts keepalived in the background and exits at once.
-        done = self._runner.launch(in_netns(self._netns, ["sh", "-c", '"$@" &', "sh", *argv]),
+        offset = log_size(paths.keepalived_log)
+        # No pid file from the shell: keepalived refuses to start over a live one.
+        done = self._runner.launch(in_netns(self._netns, in_background(argv)),
                                    log_path=paths.keepalived_log)
         if not done.ok:
-            return f"exit status {done.returncode}; {log_tail(paths.keepalived_log)}"
+            return f"exit status {done.returncode}; {log_since(paths.keepalived_log, offset)}"
         deadline = time.monotonic() + self._ready_timeout
         while time.monotonic() < deadline:
             if self.running_pid() is not None and self._processes.alive(
                     paths.keepalived_vrrp_pid, "keepalived") is not None:
                 return None
             time.sleep(POLL)
-        return f"keepalived is not running; {log_tail(paths.keepalived_log)}"
+        return f"keepalived is not running; {log_since(paths.keepalived_log, offset)}"

@@ -51,7 +51,23 @@ class ProcessTable(Protocol):
         """The pid in ``pid_file`` if that process is alive and called ``name``."""
         ...
 
+    def gone(self, pid_file: str) -> bool:
+        """True when ``pid_file`` names no living process (missing, dead or a zombie)."""
+        ...
+
     def signal(self, pid: int, signum: int) -> None: ...
+
+
+def in_background(argv: Sequence[str], pid_file: str | None = None) -> list[str]:
+    """A shell that starts ``argv`` in the background and exits at once.
+
+    The program keeps the shell's stdout/stderr (the log file) and is left
+    behind, detached from the agent. With ``pid_file`` the shell writes the
+    program's pid there before it exits, so that an early death is seen.
+    """
+    if pid_file is None:
+        return ["sh", "-c", '"$@" &', "sh", *argv]
+    return ["sh", "-c", 'p="$1"; shift; "$@" & echo $! > "$p"', "sh", pid_file, *argv]
 
 
 def in_netns(netns: str, argv: Sequence[str]) -> list[str]:
@@ -86,34 +102,50 @@ class SubprocessRunner:
         return Completed(args, proc.returncode)
 
 
+def _proc_stat(pid_file: str) -> tuple[int, str, str] | None:
+    """(pid, comm, state) of the process a pid file names; None if there is none."""
+    try:
+        with open(pid_file) as f:
+            pid = int(f.readline().strip())
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except (OSError, ValueError):
+        return None
+    # "<pid> (<comm>) <state> ..."; comm may hold spaces and parentheses.
+    end = stat.rfind(")")
+    return pid, stat[stat.find("(") + 1 : end], stat[end + 2 : end + 3]
+
+
 class ProcTable:
     """Processes as /proc shows them (the agent shares the host's pid namespace)."""
 
     def alive(self, pid_file: str, name: str) -> int | None:
-        try:
-            with open(pid_file) as f:
-                pid = int(f.readline().strip())
-            with open(f"/proc/{pid}/stat") as f:
-                stat = f.read()
-        except (OSError, ValueError):
+        found = _proc_stat(pid_file)
+        if found is None or found[1] != name or found[2] in ("Z", "X"):
             return None
-        # "<pid> (<comm>) <state> ..."; comm may hold spaces and parentheses.
-        comm = stat[stat.find("(") + 1 : stat.rfind(")")]
-        state = stat[stat.rfind(")") + 2 : stat.rfind(")") + 3]
-        if comm != name or state in ("Z", "X"):
-            return None
-        return pid
+        return found[0]
+
+    def gone(self, pid_file: str) -> bool:
+        found = _proc_stat(pid_file)
+        return found is None or found[2] in ("Z", "X")
 
     def signal(self, pid: int, signum: int) -> None:
         os.kill(pid, signum)
 
 
-def log_tail(path: str, lines: int = 15, window: int = 16384) -> str:
-    """The last lines of a process's log, for the details of a failure."""
+def log_size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def log_since(path: str, offset: int, lines: int = 20, window: int = 16384) -> str:
+    """The last lines a process logged after ``offset``, for the details of a failure."""
     try:
         with open(path, "rb") as f:
             f.seek(0, 2)
-            f.seek(max(0, f.tell() - window))
+            f.seek(max(offset, f.tell() - window))
             text = f.read().decode(errors="replace")
     except OSError:
         return ""

@@ -104,6 +104,9 @@ class FakeProcesses:
     def alive(self, pid_file: str, name: str) -> int | None:
         return self.pids.get(pid_file)
 
+    def gone(self, pid_file: str) -> bool:
+        return pid_file not in self.pids
+
     def signal(self, pid: int, signum: int) -> None:
         self.signals.append((pid, signum))
 
@@ -184,14 +187,14 @@ class FakeRunner:
     def launch(self, argv: Sequence[str], *, log_path: str, timeout: float = 30.0) -> Completed:
         args = tuple(argv)
         self.launches.append(args)
-        cmd = list(args[2:]) if args[0] == "nsenter" else list(args)
-        if cmd[0] == "haproxy":
+        if "haproxy" in args:  # the shell starts it and exits 0 either way
             if "BINDFAIL" in Path(self.paths.haproxy_cfg).read_text():
-                Path(log_path).write_text("[ALERT] cannot bind socket\n")
-                return Completed(args, 1)
+                with open(log_path, "a") as log:
+                    log.write("[ALERT] cannot bind socket\n")
+                return Completed(args, 0)
             self.processes.pids[self.paths.haproxy_pid] = 100
             return Completed(args, 0)
-        if "keepalived" in cmd:
+        if "keepalived" in args:
             self.processes.pids[self.paths.keepalived_pid] = 200
             self.processes.pids[self.paths.keepalived_vrrp_pid] = 201
             return Completed(args, 0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import time
 from pathlib import Path
 
 from agent_rig import AMPHORA_ID, AgentRig, build_rig
@@ -22,11 +23,13 @@ def _launched(rig: AgentRig, program: str) -> list[tuple[str, ...]]:
 def test_first_haproxy_config_starts_master_worker_in_the_data_namespace(rig: AgentRig) -> None:
     status, body = rig.put("haproxy", GOOD)
     assert (status, body) == (200, {"result": "started"})
-    (argv,) = _launched(rig, "haproxy")
+    (launched,) = _launched(rig, "haproxy")
     p = rig.paths
-    assert argv == ("nsenter", "--net=/run/netns/lvt-data", "haproxy", "-W", "-S",
-                    p.haproxy_master_socket, "-D", "-p", p.haproxy_pid, "-f", p.haproxy_cfg,
-                    "-L", peer_name(AMPHORA_ID))
+    assert launched[:3] == ("nsenter", "--net=/run/netns/lvt-data", "sh")
+    argv = launched[launched.index("haproxy"):]
+    assert argv == ("haproxy", "-W", "-S", p.haproxy_master_socket, "-p", p.haproxy_pid,
+                    "-f", p.haproxy_cfg, "-L", peer_name(AMPHORA_ID))
+    assert launched[launched.index("haproxy") - 1] == p.haproxy_pid  # the shell writes it
     sysctl = next(c for c in rig.runner.calls if "sysctl" in c)
     assert sysctl[:2] == ("nsenter", "--net=/run/netns/lvt-data")
     assert "net.ipv4.ip_nonlocal_bind=1" in sysctl
@@ -85,7 +88,9 @@ def test_failed_reload_restores_last_known_good_and_answers_500(rig: AgentRig) -
 
 
 def test_failed_first_start_leaves_no_configuration(rig: AgentRig) -> None:
+    started = time.monotonic()
     status, body = rig.put("haproxy", GOOD + "# BINDFAIL\n")
+    assert time.monotonic() - started < 2.0  # a dead master is not waited for
     assert status == 500
     assert "cannot bind socket" in body["details"]
     assert not Path(rig.paths.haproxy_cfg).exists()
