@@ -457,3 +457,12 @@ def test_data_plane_outlives_the_agent(amp: Amphora) -> None:
     amp.agent = _start_agent(amp.paths, amp.mgmt_ns)
     info = amp.call(lambda c: c.wait_ready(amp.endpoint, 10.0))
     assert info.haproxy_running and info.keepalived_running
+
+
+def test_stop_keepalived_hands_the_vip_over_and_put_starts_it_again(amp: Amphora) -> None:
+    amp.call(lambda c: c.stop_keepalived(amp.endpoint))
+    assert f"inet {amp.vip}/24" not in sh("ip", "-n", amp.data_ns, "addr", "show", "eth1").stdout
+    assert not amp.call(lambda c: c.info(amp.endpoint)).keepalived_running
+    amp.call(lambda c: c.put_keepalived(amp.endpoint, keepalived_conf(amp)))
+    assert wait_for(lambda: f"inet {amp.vip}/24" in sh(
+        "ip", "-n", amp.data_ns, "addr", "show", "eth1").stdout, 10)

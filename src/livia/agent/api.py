@@ -66,6 +66,7 @@ class AgentApi:
             ("PUT", f"{PREFIX}/haproxy"): self._put_haproxy,
             ("GET", f"{PREFIX}/haproxy"): self._get_haproxy,
             ("PUT", f"{PREFIX}/keepalived"): self._put_keepalived,
+            ("DELETE", f"{PREFIX}/keepalived"): self._stop_keepalived,
             ("PUT", f"{PREFIX}/firewall"): self._put_firewall,
             ("POST", f"{PREFIX}/plug/vip"): self._plug_vip,
             ("POST", f"{PREFIX}/plug/network"): self._plug_network,
@@ -108,6 +109,9 @@ class AgentApi:
 
     def _put_keepalived(self, body: bytes) -> Response:
         return json_response(200, {"result": self._keepalived.apply(body.decode())})
+
+    def _stop_keepalived(self, _: bytes) -> Response:
+        return json_response(200, {"result": self._keepalived.stop()})
 
     def _put_firewall(self, body: bytes) -> Response:
         return json_response(200, {"result": self._firewall.apply(body.decode())})

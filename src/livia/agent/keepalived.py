@@ -89,6 +89,21 @@ class Keepalived:
             log.error("keepalived: start failed: %s", problem)
             raise failures.failed("keepalived did not start", problem)
 
+    def stop(self) -> str:
+        """SIGTERM: keepalived sends priority 0 so the peer takes the VIP, then exits."""
+        with self._lock:
+            pid = self.running_pid()
+            if pid is None:
+                return "not running"
+            self._processes.signal(pid, signal.SIGTERM)
+            deadline = time.monotonic() + self._ready_timeout
+            while time.monotonic() < deadline:
+                if self._processes.gone(self._paths.keepalived_pid):
+                    log.info("keepalived: stopped (was %d)", pid)
+                    return "stopped"
+                time.sleep(POLL)
+            raise failures.failed("keepalived did not stop", f"pid {pid} still alive")
+
     def _validate(self, text: str) -> None:
         candidate = self._config.stage(text)
         if not text.strip():

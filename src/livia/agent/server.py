@@ -52,6 +52,9 @@ class AgentHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._serve()
 
+    def do_DELETE(self) -> None:
+        self._serve()
+
     def _serve(self) -> None:
         started = time.monotonic()
         response = self._response()

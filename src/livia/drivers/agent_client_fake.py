@@ -32,6 +32,7 @@ class FakeAmphora:
     networks: dict[str, PlugNetwork] = field(default_factory=dict)  # by MAC
     runtime: AgentRuntimeConfig | None = None
     haproxy_history: list[str] = field(default_factory=list)
+    keepalived_stopped: bool = False
 
 
 @dataclass
@@ -99,7 +100,7 @@ class FakeAgentClient:
             amphora_id=agent.amphora_id, api_version=API_VERSION,
             haproxy_version="fake", keepalived_version="fake",
             haproxy_running=amp.haproxy is not None,
-            keepalived_running=amp.keepalived is not None,
+            keepalived_running=amp.keepalived is not None and not amp.keepalived_stopped,
             haproxy_config_sha256=_sha(amp.haproxy),
             keepalived_config_sha256=_sha(amp.keepalived),
             firewall_sha256=_sha(amp.firewall), interfaces=interfaces)
@@ -120,7 +121,11 @@ class FakeAgentClient:
         amp.haproxy_history.append(config)
 
     async def put_keepalived(self, agent: AgentEndpoint, config: str) -> None:
-        self._enter("put_keepalived", agent).keepalived = config
+        amp = self._enter("put_keepalived", agent)
+        amp.keepalived, amp.keepalived_stopped = config, False
+
+    async def stop_keepalived(self, agent: AgentEndpoint) -> None:
+        self._enter("stop_keepalived", agent).keepalived_stopped = True
 
     async def put_firewall(self, agent: AgentEndpoint, ruleset: str) -> None:
         self._enter("put_firewall", agent).firewall = ruleset

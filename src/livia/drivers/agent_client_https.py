@@ -124,6 +124,9 @@ class HttpsAgentClient:
     async def put_keepalived(self, agent: AgentEndpoint, config: str) -> None:
         await self._request(agent, "PUT", "/keepalived", content=config.encode())
 
+    async def stop_keepalived(self, agent: AgentEndpoint) -> None:
+        await self._request(agent, "DELETE", "/keepalived")
+
     async def put_firewall(self, agent: AgentEndpoint, ruleset: str) -> None:
         await self._request(agent, "PUT", "/firewall", content=ruleset.encode())
 

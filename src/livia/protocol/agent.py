@@ -11,6 +11,7 @@ GET     /v1/info            AgentInfo
 PUT     /v1/haproxy         validate, swap and (re)load haproxy.cfg
 GET     /v1/haproxy         the running haproxy.cfg
 PUT     /v1/keepalived      validate, swap and (re)load keepalived.conf
+DELETE  /v1/keepalived      stop keepalived (it hands the VIP over first)
 PUT     /v1/firewall        validate and apply an nftables ruleset atomically
 POST    /v1/plug/vip        configure the VIP-side interface (PlugVip)
 POST    /v1/plug/network    configure a member-network interface (PlugNetwork)

@@ -10,6 +10,7 @@ and routes of one namespace in memory.
 from __future__ import annotations
 
 import json
+import signal
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,6 +110,8 @@ class FakeProcesses:
 
     def signal(self, pid: int, signum: int) -> None:
         self.signals.append((pid, signum))
+        if signum == signal.SIGTERM:
+            self.pids = {f: p for f, p in self.pids.items() if p != pid}
 
 
 class FakeCli:

@@ -122,6 +122,14 @@ def test_keepalived_validated_in_the_data_namespace_then_started_then_hup(rig: A
     assert rig.processes.signals == [(200, signal.SIGHUP)]
 
 
+def test_keepalived_stops_on_delete_and_a_second_delete_is_harmless(rig: AgentRig) -> None:
+    rig.put("keepalived", "vrrp_instance x {\n}\n")
+    assert rig.put("keepalived", "", method="DELETE") == (200, {"result": "stopped"})
+    assert rig.processes.signals == [(200, signal.SIGTERM)]
+    assert rig.put("keepalived", "", method="DELETE") == (200, {"result": "not running"})
+    assert rig.put("keepalived", "vrrp_instance x {\n}\n") == (200, {"result": "started"})
+
+
 def test_invalid_keepalived_is_400_with_the_validator_output(rig: AgentRig) -> None:
     status, body = rig.put("keepalived", "INVALID\n")
     assert status == 400
@@ -143,6 +151,7 @@ def test_firewall_checked_then_applied_atomically(rig: AgentRig) -> None:
 def test_unknown_route_and_malformed_documents(rig: AgentRig) -> None:
     assert rig.agent.api.handle("GET", "/v1/nothing", b"").status == 404
     assert rig.agent.api.handle("DELETE", "/v1/haproxy", b"").status == 404
+    assert rig.agent.api.handle("PATCH", "/v1/keepalived", b"").status == 404
     assert rig.agent.api.handle("POST", "/v1/plug/vip", b"{not json").status == 400
     assert rig.agent.api.handle("POST", "/v1/plug/vip", b"[]").status == 400
     assert rig.agent.api.handle("POST", "/v1/plug/vip", b'{"mac_address": "x"}').status == 400

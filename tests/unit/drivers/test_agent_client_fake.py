@@ -58,3 +58,15 @@ def test_an_unreachable_amphora_fails_temporarily_until_cleared() -> None:
     client.set_unreachable("amp-a", False)
     assert asyncio.run(client.wait_ready(A, 1.0)).amphora_id == "amp-a"
     assert ("wait_ready", "amp-a") in client.calls
+
+
+def test_stop_keepalived_is_recorded_and_undone_by_the_next_config() -> None:
+    async def go() -> FakeAgentClient:
+        client = FakeAgentClient()
+        await client.put_keepalived(A, "vrrp")
+        await client.stop_keepalived(A)
+        assert not (await client.info(A)).keepalived_running
+        await client.put_keepalived(A, "vrrp")
+        return client
+    client = asyncio.run(go())
+    assert asyncio.run(client.info(A)).keepalived_running
