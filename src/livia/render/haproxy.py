@@ -43,8 +43,9 @@ class HaproxyOptions:
     peer_port: int = 1025
     stick_size: str = "10k"
     # HAProxy sizes its file descriptors from maxconn and refuses to start when
-    # the hard `ulimit -n` cannot back them (20000 on the hosts Livia runs on).
-    maxconn_cap: int = 8000
+    # the hard `ulimit -n` cannot back them: see maxconn_for_fd_limit (7000 fits
+    # the 20000 of the hosts Livia runs on).
+    maxconn_cap: int = 7000
     # Connections on top of the listeners' limits, so that the stats socket
     # (agent, keepalived check) and the peers link still get in when they are full.
     reserved_conns: int = 16
@@ -100,6 +101,17 @@ class HaproxyView:
     peers: PeersView | None
     frontends: tuple[FrontendView, ...]
     backends: tuple[BackendView, ...]
+
+
+def maxconn_for_fd_limit(fd_limit: int, spare: int = 1000) -> int:
+    """The largest global maxconn one HAProxy can back under a hard ``ulimit -n``.
+
+    HAProxy asks for two descriptors per connection plus, because this config
+    turns splicing on, maxconn/4 pipes of two descriptors each: 2.5 per
+    connection (maxconn 8000 wants 20053 and fails under 20000). ``spare``
+    covers listeners, peers, checks and threads.
+    """
+    return max(100, (fd_limit - spare) * 2 // 5)
 
 
 def render_haproxy(graph: LoadBalancerGraph, amphora: Amphora, options: HaproxyOptions) -> str:

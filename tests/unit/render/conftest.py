@@ -5,19 +5,17 @@ from __future__ import annotations
 import os
 import secrets
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from render_checks import prepare_amphora_dir
+from render_checks import GoldenCheck, prepare_amphora_dir
 from render_graphs import GraphFactory
 
 from livia.domain.amphorae import AmphoraPaths
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 UPDATE_GOLDEN = os.environ.get("LIVIA_UPDATE_GOLDEN") == "1"
-
-GoldenCheck = Callable[[str, str], None]
 
 
 @pytest.fixture

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from livia.domain.amphorae import AmphoraPaths
+
+# golden(name, text): compare with golden/<name> (or rewrite it).
+GoldenCheck = Callable[[str, str], None]
 
 
 @dataclass(frozen=True)

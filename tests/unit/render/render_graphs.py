@@ -85,7 +85,10 @@ class GraphFactory:
             operating_status=ONLINE,
             created_at=T0,
             updated_at=None,
-            **DEFAULT_TIMEOUTS,
+            timeout_client_data=DEFAULT_TIMEOUTS["timeout_client_data"],
+            timeout_member_connect=DEFAULT_TIMEOUTS["timeout_member_connect"],
+            timeout_member_data=DEFAULT_TIMEOUTS["timeout_member_data"],
+            timeout_tcp_inspect=DEFAULT_TIMEOUTS["timeout_tcp_inspect"],
         )
         listener = replace(listener, **over)
         self.listeners.append(listener)

@@ -311,6 +311,46 @@ def security_groups(f: GraphFactory) -> LoadBalancerGraph:
     return f.graph()
 
 
+# User strings that try to add lines, directives or arguments to haproxy.cfg.
+NASTY = {
+    "host": "a b\"c\\d#e${HOME}f%[src]g'h -f i",
+    "path": "-f",
+    "header": '" || TRUE # deny',
+    "cookie": '}{ \\\\ \\" $HOME',
+    "regex": r'^/x\d+$ "quoted" #comment',
+    "url": 'http://example.com/a b"c\\d#e${HOME}%[src]',
+    "prefix": 'https://x.example/ " if TRUE',
+    "url_path": '/health check"#x${PATH}',
+    "domain": 'ex%[env(HOME)]ample"com',
+}
+PLAIN = {key: f"plain-{key}" for key in NASTY}
+HEADER_KEY = "X-Odd!%&*+.^_|~"
+
+
+def injection_graph(values: dict[str, str], member: str = "198.18.1.201") -> LoadBalancerGraph:
+    f = GraphFactory()
+    pool = f.pool()
+    listener = f.listener(ListenerProtocol.HTTP, 80, pool)
+    f.member(pool, member, 80)
+    f.monitor(
+        pool,
+        MonitorType.HTTP,
+        url_path=values["url_path"],
+        domain_name=values["domain"],
+        http_version=1.1,
+    )
+    t, c = L7RuleType, CompareType
+    reject = f.policy(listener, L7Action.REJECT, 1)
+    f.rule(reject, t.HOST_NAME, c.EQUAL_TO, values["host"])
+    f.rule(reject, t.PATH, c.STARTS_WITH, values["path"])
+    to_url = f.policy(listener, L7Action.REDIRECT_TO_URL, 2, redirect_url=values["url"])
+    f.rule(to_url, t.HEADER, c.CONTAINS, values["header"], key=HEADER_KEY)
+    prefix = f.policy(listener, L7Action.REDIRECT_PREFIX, 3, redirect_prefix=values["prefix"])
+    f.rule(prefix, t.COOKIE, c.ENDS_WITH, values["cookie"], key="sess~1")
+    f.rule(prefix, t.PATH, c.REGEX, values["regex"], invert=True)
+    return f.graph()
+
+
 SCENARIOS: dict[str, Scenario] = {
     "seed": seed,
     "seed_http_monitor": seed_http_monitor,

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import GoldenCheck
-from render_checks import haproxy_check, keepalived_check, nft_check
+from render_checks import GoldenCheck, haproxy_check, keepalived_check, nft_check
 from render_graphs import GraphFactory
 from render_scenarios import SCENARIOS
 

@@ -12,57 +12,15 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import GoldenCheck
-from render_checks import haproxy_check
+from render_checks import GoldenCheck, haproxy_check
 from render_graphs import GraphFactory
+from render_scenarios import NASTY, PLAIN, injection_graph
 
 from livia.domain.amphorae import AmphoraPaths
 from livia.domain.errors import InvalidInput
-from livia.domain.healthmonitors import MonitorType
-from livia.domain.l7policies import L7Action
-from livia.domain.l7rules import CompareType, L7RuleType
 from livia.domain.listeners import ListenerProtocol
-from livia.domain.loadbalancers import LoadBalancerGraph
 from livia.domain.pools import PersistenceType
 from livia.render.haproxy import HaproxyOptions, render_haproxy
-
-NASTY = {
-    "host": "a b\"c\\d#e${HOME}f%[src]g'h -f i",
-    "path": "-f",
-    "header": '" || TRUE # deny',
-    "cookie": '}{ \\\\ \\" $HOME',
-    "regex": r'^/x\d+$ "quoted" #comment',
-    "url": 'http://example.com/a b"c\\d#e${HOME}%[src]',
-    "prefix": 'https://x.example/ " if TRUE',
-    "url_path": '/health check"#x${PATH}',
-    "domain": 'ex%[env(HOME)]ample"com',
-}
-PLAIN = {key: f"plain-{key}" for key in NASTY}
-HEADER_KEY = "X-Odd!%&*+.^_|~"
-
-
-def injection_graph(values: dict[str, str]) -> LoadBalancerGraph:
-    f = GraphFactory()
-    pool = f.pool()
-    listener = f.listener(ListenerProtocol.HTTP, 80, pool)
-    f.member(pool, "198.18.1.201", 80)
-    f.monitor(
-        pool,
-        MonitorType.HTTP,
-        url_path=values["url_path"],
-        domain_name=values["domain"],
-        http_version=1.1,
-    )
-    t, c = L7RuleType, CompareType
-    reject = f.policy(listener, L7Action.REJECT, 1)
-    f.rule(reject, t.HOST_NAME, c.EQUAL_TO, values["host"])
-    f.rule(reject, t.PATH, c.STARTS_WITH, values["path"])
-    to_url = f.policy(listener, L7Action.REDIRECT_TO_URL, 2, redirect_url=values["url"])
-    f.rule(to_url, t.HEADER, c.CONTAINS, values["header"], key=HEADER_KEY)
-    prefix = f.policy(listener, L7Action.REDIRECT_PREFIX, 3, redirect_prefix=values["prefix"])
-    f.rule(prefix, t.COOKIE, c.ENDS_WITH, values["cookie"], key="sess~1")
-    f.rule(prefix, t.PATH, c.REGEX, values["regex"], invert=True)
-    return f.graph()
 
 
 def haproxy_args(line: str) -> list[str]:
