@@ -15,7 +15,7 @@ from livia.domain.loadbalancers import LoadBalancerGraph
 from livia.domain.status import AmphoraStatus, Topology
 from livia.drivers.agent_client import AgentEndpoint
 from livia.render.firewall import FirewallOptions, render_firewall
-from livia.render.haproxy import HaproxyOptions, render_haproxy
+from livia.render.haproxy import HaproxyOptions, maxconn_for_fd_limit, render_haproxy
 from livia.render.keepalived import KeepalivedOptions, render_keepalived
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ def maxconn_cap() -> int:
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     if hard == resource.RLIM_INFINITY:
         return 100_000
-    return max(1000, (hard - 2000) // 2)
+    return maxconn_for_fd_limit(hard)
 
 
 def auth_pass(ctl: Controller, lb_id: str) -> str:
