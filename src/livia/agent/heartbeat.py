@@ -91,8 +91,11 @@ class HeartbeatSender:
         """The next heartbeat; its seq is used up (and persisted) from now on."""
         listeners, pools = self._report()
         self._seq += 1
-        write_atomic(self._state_path, json.dumps(
-            {"seq": self._seq, "counters": self._counters.to_dict()}).encode(), 0o600)
+        state = {"seq": self._seq, "counters": self._counters.to_dict()}
+        try:
+            write_atomic(self._state_path, json.dumps(state).encode(), 0o600)
+        except OSError as exc:  # a full disk must not silence the amphora
+            log.error("heartbeat: could not persist seq and counters: %s", exc)
         return Heartbeat(amphora_id=self._amphora_id, seq=self._seq, listeners=listeners,
                          pools=pools, vrrp=self._vrrp_source())
 
@@ -149,7 +152,7 @@ class HeartbeatSender:
         while not self._stop.is_set():
             try:
                 self.beat()
-            except OSError as exc:  # the state file: keep beating, say why
-                log.error("heartbeat: %s", exc)
+            except Exception:  # a bug in one beat must not silence the amphora for good
+                log.exception("heartbeat: this beat failed; the next one comes on time")
             self._runtime.changed.wait(self._runtime.get().heartbeat_interval)
             self._runtime.changed.clear()

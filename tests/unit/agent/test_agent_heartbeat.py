@@ -152,3 +152,11 @@ def test_a_stats_socket_that_does_not_answer_repeats_the_last_report(tmp_path: P
 
 def _refuse(command: str) -> str:
     raise ConnectionRefusedError("stats socket not bound yet")
+
+
+def test_a_state_file_that_cannot_be_written_does_not_stop_the_beat(
+        tmp_path: Path, receiver: socket.socket) -> None:
+    rig = build_rig(tmp_path, AgentRuntimeConfig(1.0, (_target(receiver),)))
+    Path(rig.paths.agent_state).mkdir()  # a directory where the file should be
+    sent = rig.agent.heartbeat.beat()
+    assert decode(receiver.recv(65535), HEARTBEAT_KEY).seq == sent.seq
