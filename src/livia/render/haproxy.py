@@ -4,6 +4,18 @@ Two steps: :func:`haproxy_view` resolves the graph into sorted, checked
 dataclasses; ``templates/haproxy.cfg.j2`` only loops and prints them. The text
 is the same for the MASTER and the BACKUP: HAProxy finds its own entry of the
 ``peers`` section from ``-L <amphora.peer_name>`` on its command line.
+
+Choices worth knowing (each checked with ``haproxy -c -dW`` on 2.6.12):
+
+- logs go to an in-memory ``ring`` (``show events livia`` on the stats
+  socket): HAProxy cannot write files, daemon mode has no stdout, and a ring
+  needs no syslog daemon;
+- ``option idle-close-on-response`` sits in each HTTP frontend rather than in
+  ``defaults``: a TCP frontend inheriting it draws a warning;
+- backends are ``<pool id>:<listener id>`` (see haproxy_backends), L7 rules
+  are written in the order HAProxy runs them (see haproxy_l7);
+- user strings are quoted by :mod:`livia.render.values`; anything that cannot
+  be rendered safely raises :class:`InvalidInput`.
 """
 
 from __future__ import annotations
