@@ -200,7 +200,7 @@ async def stop_gracefully(ctl: Controller, amp: Amphora) -> None:
     if amp.status is not AmphoraStatus.ALLOCATED or amp.lb_network_ip is None:
         return
     try:
-        await ctl.agents.stop_keepalived(endpoint(ctl, amp))  # type: ignore[attr-defined]
+        await ctl.agents.stop_keepalived(endpoint(ctl, amp))
     except (PermanentError, AttributeError) as exc:
         log.info("amphora %s: no graceful VRRP hand-over (%s)", amp.id, exc)
         return
