@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 
 # A load balancer that keeps failing with temporary errors is settled into
 # ERROR after this long, so that nothing stays PENDING_* forever.
-GIVE_UP_AFTER = 120.0
+GIVE_UP_AFTER = 60.0
+BACKOFF_MAX = 5.0
 MAX_PARALLEL = 8
 
 
@@ -36,6 +37,7 @@ class Reconciler:
         self.running: dict[str, asyncio.Task[None]] = {}
         self.first_failure: dict[str, float] = {}
         self.retry_at: dict[str, float] = {}
+        self.failures: dict[str, int] = {}
         self.slots = asyncio.Semaphore(MAX_PARALLEL)
         self.loop: asyncio.AbstractEventLoop | None = None
 
@@ -80,8 +82,7 @@ class Reconciler:
         try:
             async with self.slots:
                 await self._with_lease(lb_id, lambda: lb_steps.converge(self.ctl, lb_id))
-            self.first_failure.pop(lb_id, None)
-            self.retry_at.pop(lb_id, None)
+            self._forget(lb_id)
         except TemporaryError as exc:
             await self._temporary(lb_id, exc)
         except LiviaError as exc:
@@ -111,10 +112,19 @@ class Reconciler:
             await self._permanent(lb_id, PermanentError(f"gave up after {GIVE_UP_AFTER:.0f} s: "
                                                         f"{exc.message}"))
             return
-        log.info("load balancer %s: %s (retrying)", lb_id, exc.message)
-        self.retry_at[lb_id] = now + max(exc.delay, 0.1)
+        delay = min(BACKOFF_MAX, max(exc.delay, 0.1) * 2 ** min(self.attempts(lb_id), 6))
+        self.failures[lb_id] = self.failures.get(lb_id, 0) + 1
+        log.info("load balancer %s: %s (retrying in %.1f s)", lb_id, exc.message, delay)
+        self.retry_at[lb_id] = now + delay
 
-    async def _permanent(self, lb_id: str, exc: LiviaError) -> None:
+    def attempts(self, lb_id: str) -> int:
+        return self.failures.get(lb_id, 0)
+
+    def _forget(self, lb_id: str) -> None:
         self.first_failure.pop(lb_id, None)
         self.retry_at.pop(lb_id, None)
+        self.failures.pop(lb_id, None)
+
+    async def _permanent(self, lb_id: str, exc: LiviaError) -> None:
+        self._forget(lb_id)
         await self.ctl.write(lambda c: lb_steps.fail(c, lb_id, exc.message))
