@@ -108,6 +108,12 @@ def check_requested_ip(conn: Connection, subnet: Subnet, ip: str) -> None:
 def allocate(conn: Connection, port_id: str, requests: Sequence[tuple[Subnet, str | None]]
              ) -> tuple[FixedIp, ...]:
     """Give ``port_id`` one address per (subnet, wanted address or None)."""
+    # Concurrent writers on PostgreSQL would pick the same "next free" address:
+    # lock the subnets (in a fixed order) so that allocations in one subnet take turns.
+    # SQLite writers are serialized already (BEGIN IMMEDIATE); FOR UPDATE is a no-op there.
+    for subnet_id in sorted({s.id for s, _ in requests}):
+        conn.execute(select(tables.subnets.c.id).where(tables.subnets.c.id == subnet_id)
+                     .with_for_update())
     out = []
     for position, (subnet, wanted) in enumerate(requests):
         if wanted is None:
