@@ -75,9 +75,11 @@ class Interfaces:
             lo = next((x for x in links if x.name == "lo"), None)
             if lo is not None and not lo.up:
                 commands.append("link set dev lo up")
-            wanted = _address(f"{plug.vrrp_ip}/{plug.prefixlen}")
-            if wanted not in link.addresses:
-                commands.append(f"addr add {wanted} dev {VIP_INTERFACE}")
+            wanted = [_address(f"{plug.vrrp_ip}/{plug.prefixlen}")]
+            if plug.hold_vip:  # SINGLE: no keepalived to put the VIP there
+                wanted.append(_address(f"{plug.vip_address}/{plug.prefixlen}"))
+            commands += [f"addr add {a} dev {VIP_INTERFACE}" for a in wanted
+                         if a not in link.addresses]
             commands += self._missing_routes(plug)
             return self._apply(f"vip {plug.vrrp_ip} on {VIP_INTERFACE}", commands)
 

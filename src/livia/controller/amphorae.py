@@ -20,7 +20,7 @@ from livia.domain.amphorae import Amphora, AmphoraPaths
 from livia.domain.errors import PermanentError
 from livia.domain.loadbalancers import LoadBalancerGraph
 from livia.domain.networks import OWNER_MEMBER, OWNER_MGMT, OWNER_VRRP, Port, Subnet
-from livia.domain.status import ROLE_PRIORITY, AmphoraRole, AmphoraStatus
+from livia.domain.status import ROLE_PRIORITY, AmphoraRole, AmphoraStatus, Topology
 from livia.drivers.agent_client import AgentEndpoint
 from livia.drivers.compute import AmphoraBoot
 from livia.drivers.network import LB_MGMT_NET, PortPlug
@@ -145,7 +145,8 @@ async def build(ctl: Controller, graph: LoadBalancerGraph, plan: Plan) -> Amphor
     await ctl.agents.plug_vip(agent, PlugVip(
         mac_address=vrrp.mac_address, vrrp_ip=vrrp.first_ip, prefixlen=_prefixlen(subnet),
         gateway=subnet.gateway_ip, vip_address=graph.loadbalancer.vip_address,
-        host_routes=subnet.host_routes))
+        host_routes=subnet.host_routes,
+        hold_vip=graph.loadbalancer.topology is Topology.SINGLE))
 
     def allocate(conn: Connection) -> Amphora:
         amphorae.records.update(conn, amp.id, status=AmphoraStatus.ALLOCATED,

@@ -40,6 +40,8 @@ class PlugVip:
     vip_address: str
     mtu: int = 1500
     host_routes: tuple[dict[str, str], ...] = ()
+    # SINGLE topology: no keepalived, so the amphora puts the VIP on eth1 itself.
+    hold_vip: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -54,6 +56,7 @@ class PlugVip:
             vip_address=str(data["vip_address"]),
             mtu=int(data.get("mtu", 1500)),
             host_routes=tuple(data.get("host_routes", ())),
+            hold_vip=bool(data.get("hold_vip", False)),
         )
 
 

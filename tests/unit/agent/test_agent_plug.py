@@ -44,6 +44,13 @@ def test_second_identical_vip_plug_changes_nothing(rig: AgentRig) -> None:
     assert rig.runner.netns.changes == changes
 
 
+def test_a_single_amphora_holds_the_vip_itself(rig: AgentRig) -> None:
+    rig.runner.netns.add("lvtmp0", VIP_MAC)
+    assert _plug(rig, "vip", _vip(hold_vip=True))[1] == {"result": "configured"}
+    assert rig.runner.netns.links["eth1"].addresses == {"10.0.0.5/24", "10.0.0.10/24"}
+    assert _plug(rig, "vip", _vip(hold_vip=True))[1] == {"result": "unchanged"}
+
+
 def test_vip_plug_keeps_addresses_keepalived_added(rig: AgentRig) -> None:
     rig.runner.netns.add("lvtmp0", VIP_MAC)
     _plug(rig, "vip", _vip())
