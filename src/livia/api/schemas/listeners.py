@@ -10,6 +10,8 @@ from livia.api.schemas.pools import PoolSingleCreate
 from livia.domain.listeners import MAX_TIMEOUT, ListenerProtocol
 
 Timeout = int | None
+# Integer columns are 32-bit: larger values are bad input, not a database error.
+MAX_INT = 2**31 - 1
 
 
 class ListenerFields(Body):
@@ -18,7 +20,7 @@ class ListenerFields(Body):
     admin_state_up: bool = True
     protocol: ListenerProtocol
     protocol_port: Port
-    connection_limit: int = Field(-1, ge=-1)
+    connection_limit: int = Field(-1, ge=-1, le=MAX_INT)
     default_pool_id: Uuid | None = None
     default_tls_container_ref: str | None = Field(None, max_length=255)
     sni_container_refs: list[str] = []
@@ -34,7 +36,7 @@ class ListenerFields(Body):
     tls_ciphers: str | None = Field(None, max_length=2048, pattern=r"^[A-Za-z0-9\-+!:@=_.]*$")
     tls_versions: list[str] | None = None
     alpn_protocols: list[str] | None = None
-    hsts_max_age: int | None = Field(None, ge=0)
+    hsts_max_age: int | None = Field(None, ge=0, le=MAX_INT)
     hsts_include_subdomains: bool = False
     hsts_preload: bool = False
     tags: Tags = []
@@ -57,7 +59,7 @@ class ListenerUpdate(Body):
     name: Name | None = None
     description: Name | None = None
     admin_state_up: bool | None = None
-    connection_limit: int | None = Field(None, ge=-1)
+    connection_limit: int | None = Field(None, ge=-1, le=MAX_INT)
     default_pool_id: Uuid | None = None
     default_tls_container_ref: str | None = Field(None, max_length=255)
     sni_container_refs: list[str] | None = None
@@ -73,7 +75,7 @@ class ListenerUpdate(Body):
     tls_ciphers: str | None = Field(None, max_length=2048, pattern=r"^[A-Za-z0-9\-+!:@=_.]*$")
     tls_versions: list[str] | None = None
     alpn_protocols: list[str] | None = None
-    hsts_max_age: int | None = Field(None, ge=0)
+    hsts_max_age: int | None = Field(None, ge=0, le=MAX_INT)
     hsts_include_subdomains: bool | None = None
     hsts_preload: bool | None = None
     tags: Tags | None = None
