@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,9 +26,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def livia(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiviaHost]:
     if os.geteuid() != 0:
         pytest.fail("end-to-end tests need root (namespaces, bridges, nftables)")
-    host = LiviaHost(tmp_path_factory.mktemp("e2e"))
+    # Not under pytest's 0700 temporary root: HAProxy's workers run as nobody and
+    # must traverse the state directory to run the PING monitor's wrapper.
+    base = Path(tempfile.mkdtemp(prefix="lvt-e2e-"))
+    base.chmod(0o711)
+    host = LiviaHost(base)
     try:
         host.start()
         yield host
     finally:
-        host.close()
+        try:
+            host.close()
+        finally:
+            if host.log_path.exists():  # keep the server's log with pytest's
+                shutil.copy(host.log_path, tmp_path_factory.mktemp("e2e"))
+            shutil.rmtree(base, ignore_errors=True)

@@ -256,7 +256,7 @@ def test_agent_is_detached_and_outlives_its_starter(env: Env) -> None:
     assert paths.agent_config in host.cmdline(pid)
     assert AgentBootConfig.from_dict(json.loads(Path(paths.agent_config).read_text())) == boot.agent
     assert Path(paths.server_key).read_bytes() == b"KEY"
-    assert stat.S_IMODE(os.stat(amphora.base_dir).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(amphora.base_dir).st_mode) == 0o711
     for secret in (paths.server_cert, paths.server_key, paths.client_ca, paths.heartbeat_key):
         assert stat.S_IMODE(os.stat(secret).st_mode) == 0o600
 

@@ -12,11 +12,32 @@ ADMIN_TOKEN_FILE = "admin-token"
 HEARTBEAT_KEY_FILE = "heartbeat.key"
 
 
+# HAProxy workers run as an unprivileged user and execute the PING monitor's
+# wrapper under amphorae/<id>/haproxy/: the directories on that path may be
+# traversed (not listed) by anyone. Every file in them is 0600 unless public.
+_TRAVERSABLE = 0o711
+_SQLITE_FILES = ("", "-wal", "-shm", "-journal")
+
+
 def prepare(settings: Settings) -> None:
     settings.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(settings.state_dir, 0o700)
-    for sub in (settings.amphorae_dir, settings.instances_dir, settings.pki_dir):
+    os.chmod(settings.state_dir, _TRAVERSABLE)
+    settings.amphorae_dir.mkdir(exist_ok=True, mode=0o700)
+    os.chmod(settings.amphorae_dir, _TRAVERSABLE)
+    for sub in (settings.instances_dir, settings.pki_dir):
         sub.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _private_sqlite(settings.database)
+
+
+def _private_sqlite(url: str) -> None:
+    """The SQLite database (and its journals, which inherit its mode) readable by root only."""
+    if not url.startswith("sqlite:///") or url == "sqlite:///:memory:":
+        return
+    path = url.removeprefix("sqlite:///")
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for suffix in _SQLITE_FILES:
+        if os.path.exists(path + suffix):
+            os.chmod(path + suffix, 0o600)
 
 
 def _secret_file(path: Path, make: int) -> tuple[str, bool]:

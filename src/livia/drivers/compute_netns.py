@@ -2,7 +2,7 @@
 
 An amphora is two namespaces (``P-amp-<id>-mgmt`` with the agent and ``eth0`` on
 lb-mgmt-net, ``P-amp-<id>-data`` for the VIP side) and a directory
-``<state_dir>/amphorae/<id>`` (0700) laid out as :class:`AmphoraPaths` says. The
+``<state_dir>/amphorae/<id>`` (0711) laid out as :class:`AmphoraPaths` says. The
 agent runs as ``nsenter --net=/run/netns/<mgmt> <agent command> --config
 <agent.json>`` in its own session, its output appended to ``agent.log``; its pid
 goes to ``agent.pid``. It is "running" when that pid is alive and its command
@@ -52,9 +52,9 @@ def write_private(path: str | Path, data: bytes) -> None:
     os.replace(temporary, target)
 
 
-def _private_dir(path: Path) -> None:
+def _private_dir(path: Path, mode: int = 0o700) -> None:
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path.chmod(0o700)
+    path.chmod(mode)
 
 
 async def _remove_tree(path: Path) -> None:
@@ -178,7 +178,9 @@ class NetnsComputeDriver:
 
 
 def _write_amphora_files(boot: AmphoraBoot, paths: AmphoraPaths) -> None:
-    _private_dir(Path(paths.base_dir))
+    # 0711: HAProxy's unprivileged workers run haproxy/ping-wrapper.sh below it
+    # (PING monitors); the secrets in it are 0600 and certs/ is 0700.
+    _private_dir(Path(paths.base_dir), 0o711)
     write_private(paths.server_cert, boot.server_cert_pem)
     write_private(paths.server_key, boot.server_key_pem)
     write_private(paths.client_ca, boot.client_ca_pem)
