@@ -32,6 +32,7 @@ from livia.domain.l7policies import L7Policy
 from livia.domain.l7rules import L7Rule
 from livia.domain.listeners import Listener
 from livia.domain.loadbalancers import LoadBalancerGraph
+from livia.domain.members import Member
 from livia.domain.networks import OWNER_VIP
 from livia.domain.pools import Pool
 from livia.domain.status import (
@@ -58,6 +59,7 @@ from livia.store.records import Records, utcnow
 log = logging.getLogger(__name__)
 
 PENDING_DELETE = ProvisioningStatus.PENDING_DELETE
+PENDING_UPDATE = ProvisioningStatus.PENDING_UPDATE
 ACTIVE = ProvisioningStatus.ACTIVE
 ERROR = ProvisioningStatus.ERROR
 
@@ -244,18 +246,39 @@ def fail(conn: Connection, lb_id: str, reason: str) -> None:
     graph = loadbalancers.load_graph(conn, lb_id)
     lb = graph.loadbalancer
     reason = reason[:1000]
+    # As Octavia's revert tasks do: the changed object goes to ERROR; a parent that was
+    # only marked PENDING_UPDATE because something under it changed goes back to ACTIVE.
+    above = _above_pending(graph)
     for repo, items in ((l7rules.records, graph.l7rules), (l7policies.records, graph.l7policies),
                         (members.records, graph.members),
                         (healthmonitors.records, graph.healthmonitors),
                         (listeners.records, graph.listeners), (pools.records, graph.pools)):
         for obj in items:
             if obj.provisioning_status.pending:
-                repo.update(conn, obj.id, provisioning_status=ERROR)
+                unlocked = obj.provisioning_status is PENDING_UPDATE and obj.id in above
+                repo.update(conn, obj.id, provisioning_status=ACTIVE if unlocked else ERROR)
     created = lb.provisioning_status in (ProvisioningStatus.PENDING_CREATE, PENDING_DELETE)
     broken = created or any(a.status is AmphoraStatus.ERROR for a in graph.amphorae)
     loadbalancers.records.update(conn, lb.id, provisioning_status=ERROR if broken else ACTIVE,
                                  last_error=reason, lease_owner=None, lease_expires=None)
     log.error("load balancer %s: %s", lb.id, reason)
+
+
+def _above_pending(graph: LoadBalancerGraph) -> set[str]:
+    """Ids of the pools, L7 policies and listeners with a pending object below them."""
+    def pending(obj: Pool | Member | HealthMonitor | L7Policy | L7Rule | None) -> bool:
+        return obj is not None and obj.provisioning_status.pending
+
+    found = {p.id for p in graph.pools
+             if pending(graph.monitor_of(p.id)) or any(map(pending, graph.members_of(p.id)))}
+    found |= {p.id for p in graph.l7policies if any(map(pending, graph.rules_of(p.id)))}
+    for li in graph.listeners:
+        policies = graph.policies_of(li.id)
+        pool_ids = {li.default_pool_id} | {p.redirect_pool_id for p in policies}
+        below: list[Pool | L7Policy] = [*policies, *(p for p in graph.pools if p.id in pool_ids)]
+        if any(pending(x) or x.id in found for x in below):
+            found.add(li.id)
+    return found
 
 
 # -- deletion ----------------------------------------------------------------------------------
