@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import ColumnElement, Connection, String, cast, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from livia.domain.errors import Conflict, InvalidInput
@@ -105,6 +105,17 @@ def check_requested_ip(conn: Connection, subnet: Subnet, ip: str) -> None:
         raise Conflict(f"IP address {ip} already allocated in subnet {subnet.id}")
 
 
+def check_host_address(subnet: Subnet, ip: str) -> None:
+    """A subnet's network address (and IPv4 broadcast address) is never a port's."""
+    net = ipaddress.ip_network(subnet.cidr)
+    address = ipaddress.ip_address(ip)
+    if net.num_addresses <= 2 or address not in net:
+        return
+    if address == net.network_address or (net.version == 4 and address == net.broadcast_address):
+        raise InvalidInput(f"IP address {ip} is the network or broadcast address of subnet "
+                           f"{subnet.id}; it cannot be given to a port.")
+
+
 def allocate(conn: Connection, port_id: str, requests: Sequence[tuple[Subnet, str | None]]
              ) -> tuple[FixedIp, ...]:
     """Give ``port_id`` one address per (subnet, wanted address or None)."""
@@ -163,3 +174,22 @@ def create_port(
     )
     ports.insert(conn, port)
     return dataclasses.replace(port, fixed_ips=allocate(conn, port.id, fixed_ips))
+
+
+def with_fixed_ip(ip_addresses: Sequence[str] = (), subnet_ids: Sequence[str] = (),
+                  ip_substrings: Sequence[str] = ()) -> ColumnElement[bool]:
+    """Ports holding one address that meets every given condition (Neutron's ``fixed_ips``)."""
+    a = tables.ip_allocations
+    conditions: list[ColumnElement[bool]] = []
+    if ip_addresses:
+        conditions.append(a.c.ip_address.in_(list(ip_addresses)))
+    if subnet_ids:
+        conditions.append(a.c.subnet_id.in_(list(subnet_ids)))
+    conditions.extend(a.c.ip_address.contains(s, autoescape=True) for s in ip_substrings)
+    return tables.ports.c.id.in_(select(a.c.port_id).where(*conditions))
+
+
+def using_group(group_id: str) -> ColumnElement[bool]:
+    """Ports whose ``security_groups`` list names ``group_id``."""
+    listed = cast(tables.ports.c.security_groups, String)
+    return listed.contains(f'"{group_id}"', autoescape=True)
