@@ -13,7 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from livia_host import LiviaHost  # noqa: E402
+from livia_host import LiviaHost
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -9,6 +9,7 @@ veth, process and file the run made, even after a failed test.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -206,10 +207,8 @@ class LiviaHost:
             pids = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True,
                                   check=False).stdout.split()
             for pid in pids:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(int(pid), signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
 
 
 # A small load generator run inside a client namespace: bounded in count and time.

@@ -39,6 +39,10 @@ def present(items: list[HealthMonitor]) -> list[dict[str, Any]]:
     return out
 
 
+def _given_or(value: Any, default: Any) -> Any:
+    return default if value is None else value
+
+
 def build(pool: Pool, spec: HealthMonitorFields, project: str) -> HealthMonitor:
     defaults: dict[str, Any] = dict(HTTP_DEFAULTS) if spec.type in HTTP_TYPES else {}
     monitor = HealthMonitor(
@@ -46,9 +50,10 @@ def build(pool: Pool, spec: HealthMonitorFields, project: str) -> HealthMonitor:
         admin_state_up=spec.admin_state_up, type=spec.type, delay=spec.delay,
         timeout=spec.timeout, max_retries=spec.max_retries,
         max_retries_down=spec.max_retries_down,
-        http_method=spec.http_method or defaults.get("http_method"),
-        url_path=spec.url_path or defaults.get("url_path"),
-        expected_codes=spec.expected_codes or defaults.get("expected_codes"),
+        # Only an absent value takes the default: "" is checked (and refused) like any other.
+        http_method=_given_or(spec.http_method, defaults.get("http_method")),
+        url_path=_given_or(spec.url_path, defaults.get("url_path")),
+        expected_codes=_given_or(spec.expected_codes, defaults.get("expected_codes")),
         http_version=spec.http_version, domain_name=spec.domain_name,
         provisioning_status=ProvisioningStatus.PENDING_CREATE,
         operating_status=OperatingStatus.OFFLINE, created_at=utcnow(), updated_at=None,

@@ -52,11 +52,23 @@ def providers(call: CallDep) -> dict[str, Any]:
     return {"providers": [{"name": n, "description": d} for n, d in PROVIDERS.items()]}
 
 
+def _no_project_lookup(what: str) -> JSONResponse:
+    return JSONResponse(status_code=403, content={
+        "faultcode": "Client", "faultstring": f"Project look-up is not available: {what}",
+        "debuginfo": None,
+    })
+
+
 @router.get("/projects/{project_id}", summary="Keystone stand-in: project look-ups are refused")
 @router.get("/v3/projects/{project_id}", include_in_schema=False)
 def project(project_id: str) -> JSONResponse:
     """The CLI resolves ``--project X`` through Keystone and uses X as given on a 403."""
-    return JSONResponse(status_code=403, content={
-        "faultcode": "Client", "faultstring": f"Project look-up is not available: {project_id}",
-        "debuginfo": None,
-    })
+    return _no_project_lookup(project_id)
+
+
+@router.get("/projects", summary="Keystone stand-in: project searches are refused")
+@router.get("/v3/projects", include_in_schema=False)
+def projects(name: str = "") -> JSONResponse:
+    """After ``GET /projects/X`` the CLI searches ``?name=X``; only a 403 lets it use X as given
+    (a 404 there makes it fail with "No project with a name or ID of X exists")."""
+    return _no_project_lookup(name or "projects")
