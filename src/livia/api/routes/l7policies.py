@@ -92,7 +92,7 @@ def add(conn: Connection, lb: LoadBalancer, listener: Listener, spec: L7PolicyFi
     inline_pool = getattr(spec, "redirect_pool", None)
     if inline_pool is not None:
         redirect_pool_id = pool_routes.add(conn, lb, inline_pool, project).id
-    policy = rules.normalize(L7Policy(
+    given = L7Policy(
         id=new_id(), project_id=project, listener_id=listener.id, name=spec.name,
         description=spec.description, admin_state_up=spec.admin_state_up,
         action=spec.action, position=spec.position, redirect_pool_id=redirect_pool_id,
@@ -101,7 +101,9 @@ def add(conn: Connection, lb: LoadBalancer, listener: Listener, spec: L7PolicyFi
         provisioning_status=ProvisioningStatus.PENDING_CREATE,
         operating_status=OperatingStatus.OFFLINE, created_at=utcnow(), updated_at=None,
         tags=tuple(spec.tags),
-    ))
+    )
+    rules.check(given)  # also the fields normalize drops: a bad value is a 400, not ignored
+    policy = rules.normalize(given)
     rules.check(policy)
     _check_pool(conn, policy, listener)
     policy = dataclasses.replace(policy, position=place(conn, listener.id, policy.id,
@@ -179,7 +181,9 @@ def update_l7policy(policy_id: str, body: L7PolicyUpdateBody, call: CallDep
             values["admin_state_up"] = True
         if "redirect_pool_id" in values and "action" not in values and values["redirect_pool_id"]:
             values["action"] = L7Action.REDIRECT_TO_POOL
-        updated = rules.normalize(dataclasses.replace(current, **values))
+        given = dataclasses.replace(current, **values)
+        rules.check(given)
+        updated = rules.normalize(given)
         rules.check(updated)
         _check_pool(conn, updated, listener)
         if "position" in values and values["position"] is not None:
@@ -206,5 +210,6 @@ def delete_l7policy(policy_id: str, call: CallDep) -> Response:
         changes.take(conn, listener.loadbalancer_id, listener_ids=[listener.id])
         l7policies.records.update(conn, current.id,
                                   provisioning_status=ProvisioningStatus.PENDING_DELETE)
+        place(conn, listener.id, current.id, rules.MAX_POSITION)  # the others close the gap
     call.wake()
     return Response(status_code=204)
