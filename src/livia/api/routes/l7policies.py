@@ -181,9 +181,9 @@ def update_l7policy(policy_id: str, body: L7PolicyUpdateBody, call: CallDep
             values["admin_state_up"] = True
         if "redirect_pool_id" in values and "action" not in values and values["redirect_pool_id"]:
             values["action"] = L7Action.REDIRECT_TO_POOL
-        given = dataclasses.replace(current, **values)
-        rules.check(given)
-        updated = rules.normalize(given)
+        raw = dataclasses.replace(current, **values)
+        rules.check(raw)
+        updated = rules.normalize(raw)
         rules.check(updated)
         _check_pool(conn, updated, listener)
         if "position" in values and values["position"] is not None:
