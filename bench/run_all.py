@@ -1,6 +1,6 @@
 """Run every benchmark, one process each, and print their tables together (``make bench``).
 
-Before each program it waits (bounded by ``--quiet-wait`` seconds, 30 by default,
+Before each program it waits (bounded by ``--quiet-wait`` seconds, 20 by default,
 or ``LIVIA_BENCH_QUIET_WAIT``) for the 1-minute load average to drop below
 ``--max-load`` (0.5), and records the load it started with: on a shared machine
 the figures are only as good as that number. A program that fails is reported and
@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PROGRAMS: dict[str, tuple[list[str], list[str]]] = {
     "provisioning": (["--count", "10"], ["--count", "3"]),
     "changes": (["--cycles", "50"], ["--cycles", "5"]),
-    "dataplane": (["--seconds", "8"], ["--seconds", "3"]),
+    "dataplane": (["--seconds", "6"], ["--seconds", "3"]),
     "hitless": (["--changes", "100"], ["--changes", "10"]),
     "failover": (["--rounds", "3"], ["--rounds", "1"]),
     "density": (["--count", "50"], ["--count", "5"]),
@@ -60,8 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small counts (a smoke run)")
     parser.add_argument("--max-load", type=float, default=0.5)
     parser.add_argument("--quiet-wait", type=float,
-                        default=float(os.environ.get("LIVIA_BENCH_QUIET_WAIT", "30")))
-    parser.add_argument("--limit", type=float, default=300.0,
+                        default=float(os.environ.get("LIVIA_BENCH_QUIET_WAIT", "20")))
+    parser.add_argument("--limit", type=float, default=420.0,
                         help="seconds after which one program is stopped")
     args = parser.parse_args(argv)
     names = [n for n in args.only.split(",") if n] or list(PROGRAMS)
