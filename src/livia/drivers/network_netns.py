@@ -28,9 +28,12 @@ new port forwards at once and a VRRP takeover is not held up by the bridge.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import ipaddress
 import re
+from pathlib import Path
 
 from livia.domain.errors import DriverError, PermanentError
 from livia.domain.settings import Settings
@@ -44,6 +47,7 @@ BRIDGE_AGEING_CS = 1000  # FDB entries age out after 10 s (the unit is 1/100 s)
 FIP_EXTERNAL_IF = "ext0"
 FIP_INTERNAL_IF = "int0"
 FIP_TABLE = "livia_fip"
+_BR_STATE_FORWARDING = "3"  # /sys/class/net/<port>/brport/state
 
 _PREFIX = re.compile(rf"[a-z][a-z0-9]{{0,{MAX_PREFIX_LEN - 1}}}")
 _HEX_ID = re.compile(rf"[0-9a-f]{{{KEY_LEN},}}")
@@ -202,7 +206,9 @@ class NetnsNetworkDriver:
         if not plug.addresses:
             return  # the agent brings it up itself, found by its MAC
         try:
+            await host.sysctl(plug.netns, {"net.ipv4.conf.all.arp_notify": "1"})
             await host.ip_batch(_inside_lines(plug), netns=plug.netns)
+            await _announce(host_if, plug)
         except DriverError:
             await host.delete_links([host_if])  # leave nothing half-made behind
             raise
@@ -261,6 +267,25 @@ def _check_plug(plug: PortPlug) -> None:
         raise PermanentError(f"port {plug.port_id}: malformed plug {plug!r}")
     if len(plug.ifname) > IFNAMSIZ:
         raise PermanentError(f"port {plug.port_id}: interface name {plug.ifname!r} is too long")
+
+
+async def _announce(host_if: str, plug: PortPlug) -> None:
+    """A gratuitous ARP for the port's addresses, once the bridge forwards its frames.
+
+    The address may have had another MAC a moment ago (an instance deleted and made
+    again with the same IP): without the announcement, neighbours keep sending to the
+    old MAC for up to a minute. The one the kernel sends as the link comes up
+    (arp_notify) goes out before the bridge port forwards and is lost; setting the MAC
+    again makes the kernel send it again (arp_notify: "hardware address changes").
+    """
+    state = Path(f"/sys/class/net/{host_if}/brport/state")
+    for _ in range(100):  # at most 1 s; usually forwarding already
+        with contextlib.suppress(OSError):
+            if state.read_text().strip() == _BR_STATE_FORWARDING:
+                break
+        await asyncio.sleep(0.01)
+    await host.ip_batch([f"link set {plug.ifname} address {plug.mac_address}"],
+                        netns=plug.netns)
 
 
 def _inside_lines(plug: PortPlug) -> list[str]:
