@@ -7,7 +7,10 @@ namespace, against addresses Livia created in the test.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -149,6 +152,30 @@ def status_tree(livia: LiviaHost, lb_id: str) -> dict[str, str]:
 def haproxy_cfg(livia: LiviaHost, amphora_id: str) -> str:
     return (Path(livia.state_dir) / "amphorae" / amphora_id / "haproxy" / "haproxy.cfg"
             ).read_text()
+
+
+# -- instances -----------------------------------------------------------------------------
+
+def kill_instance(livia: LiviaHost, name: str) -> list[int]:
+    """SIGKILL every process in an instance's namespace (the namespace and its port stay).
+
+    By namespace, not by command line: a ``pkill -f`` would also hit look-alike
+    processes of other runs on this shared host.
+    """
+    pids = subprocess.run(["ip", "netns", "pids", livia.netns_of(name)], capture_output=True,
+                          text=True, check=True).stdout.split()
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(pid), signal.SIGKILL)
+    return [int(pid) for pid in pids]
+
+
+def delete_instance(livia: LiviaHost, name: str, timeout: float = 20.0) -> None:
+    """Delete an instance and wait until it is gone (its address can then be reused)."""
+    livia.call("DELETE", f"/v2.0/livia/instances/{name}")
+    wait_for(f"instance {name} deleted",
+             lambda: livia.http.get(f"/v2.0/livia/instances/{name}").status_code == 404,
+             timeout)
 
 
 # -- traffic -------------------------------------------------------------------------------
