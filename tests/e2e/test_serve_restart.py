@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import signal
 import time
+from collections import Counter
 from collections.abc import Iterator
 
 import pytest
@@ -111,9 +112,12 @@ def bodies_of(rows: list[Timed]) -> dict[str, int]:
 def test_a_change_after_the_restart_applies(livia: LiviaHost, lb: Lb) -> None:
     change(livia, lb.id, "POST", f"/v2/lbaas/pools/{lb.pool_id}/members",
            {"member": member(W3)})
-    seen, took = wait_for("the new member serving",
-                          lambda: (b := bodies(probe(livia, "client", lb.vip, count=12)))
-                          .get("w3") and b, 10.0)
+
+    def with_w3() -> Counter[str] | None:
+        seen = bodies(probe(livia, "client", lb.vip, count=12))
+        return seen if seen.get("w3") else None
+
+    seen, took = wait_for("the new member serving", with_w3, 10.0)
     print(f"member w3 added after the restart serves within {took:.2f} s: {dict(seen)}")
     assert set(seen) == {"w1", "w2", "w3"}, f"after adding w3: {seen}"
 

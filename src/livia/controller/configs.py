@@ -12,7 +12,7 @@ from livia.controller.amphorae import endpoint, runtime_config
 from livia.controller.context import Controller, gather_all
 from livia.domain.amphorae import Amphora, AmphoraPaths
 from livia.domain.loadbalancers import LoadBalancerGraph
-from livia.domain.status import AmphoraStatus, Topology
+from livia.domain.status import AmphoraRole, AmphoraStatus, Topology
 from livia.drivers.agent_client import AgentEndpoint
 from livia.render.firewall import FirewallOptions, render_firewall
 from livia.render.haproxy import HaproxyOptions, maxconn_for_fd_limit, render_haproxy
@@ -80,4 +80,9 @@ async def push(ctl: Controller, graph: LoadBalancerGraph, amp: Amphora) -> None:
 
 async def push_all(ctl: Controller, graph: LoadBalancerGraph) -> None:
     amps = [a for a in graph.amphorae if a.status is AmphoraStatus.ALLOCATED]
-    await gather_all([push(ctl, graph, a) for a in amps])
+    # Both keepalived start as BACKUP with nopreempt, so the first one to start takes the
+    # VIP (the priorities' skew is only ~4 ms): a MASTER without VRRP yet is pushed first.
+    first = [a for a in amps if a.role is AmphoraRole.MASTER
+             and (a.id, "keepalived") not in ctl.applied.digests]
+    await gather_all([push(ctl, graph, a) for a in first])
+    await gather_all([push(ctl, graph, a) for a in amps if a not in first])
