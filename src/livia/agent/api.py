@@ -108,9 +108,13 @@ class AgentApi:
         return Response(200, text.encode(), "text/plain; charset=utf-8")
 
     def _put_keepalived(self, body: bytes) -> Response:
+        if self._keepalived.running_pid() is None:
+            self._interfaces.release_vip_hold()
         return json_response(200, {"result": self._keepalived.apply(body.decode())})
 
     def _stop_keepalived(self, _: bytes) -> Response:
+        if self._keepalived.running_pid() is not None:
+            self._interfaces.hold_vip_locally()
         return json_response(200, {"result": self._keepalived.stop()})
 
     def _put_firewall(self, body: bytes) -> Response:

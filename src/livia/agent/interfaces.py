@@ -98,6 +98,36 @@ class Interfaces:
             commands += [f"addr del {a} dev {name}" for a in sorted(link.addresses - wanted)]
             return self._apply(f"network {plug.mac_address} on {name}", commands)
 
+    def hold_vip_locally(self) -> str:
+        """Before VRRP stops for good: keep answering for the VIP until the host goes.
+
+        keepalived removes the VIP from eth1 as it hands over; clients whose ARP
+        entry still names this amphora would lose the packets they send in that
+        moment (a SYN lost costs a second). The addresses of eth1 are copied to
+        ``lo`` and eth1 stops answering or announcing ARP for them (LVS-DR's
+        arp_ignore/arp_announce), so the peer's gratuitous ARP moves the clients
+        while this HAProxy still serves what reaches it.
+        """
+        with self._lock:
+            link = next((x for x in self.links() if x.name == VIP_INTERFACE), None)
+            if link is None:
+                return "unchanged"
+            sysctl = ["sysctl", "-q", "-w", f"net.ipv4.conf.{VIP_INTERFACE}.arp_ignore=1",
+                      f"net.ipv4.conf.{VIP_INTERFACE}.arp_announce=2"]
+            done = self._runner.run(["ip", "netns", "exec", self._netns, *sysctl])
+            if not done.ok:
+                raise failures.rejected("could not quiet ARP on the VIP interface", done.output)
+            hosts = sorted({str(ipaddress.ip_interface(a).ip) for a in link.addresses})
+            return self._apply("VIP held on lo",
+                               [f"addr replace {h}/{_max_len(h)} dev lo" for h in hosts])
+
+    def release_vip_hold(self) -> str:
+        """VRRP runs again: what ``hold_vip_locally`` put on ``lo`` goes."""
+        with self._lock:
+            lo = next((x for x in self.links() if x.name == "lo"), None)
+            held = sorted(lo.addresses) if lo is not None else []
+            return self._apply("VIP hold released", [f"addr del {a} dev lo" for a in held])
+
     def _find(self, links: list[Link], mac: str) -> Link:
         for link in links:
             if link.mac == mac.lower():
@@ -171,6 +201,10 @@ class Interfaces:
             log.warning("ip %s in %s: %s", " ".join(args), self._netns, done.output)
             return ""
         return done.stdout
+
+
+def _max_len(host: str) -> int:
+    return ipaddress.ip_address(host).max_prefixlen
 
 
 def _host(value: Any) -> str:
