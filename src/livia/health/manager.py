@@ -12,7 +12,10 @@ PENDING_UPDATE, and the controller rebuilds it. When more than
 ``failover_threshold`` of all amphorae are silent at once, that is a host
 problem (a wedged bridge, a paused machine), not dead amphorae: the circuit
 breaker marks them FAILOVER_STOPPED and rebuilds nothing; an amphora that
-speaks again is ALLOCATED again.
+speaks again is ALLOCATED again. Amphorae silenced together cross the
+timeout up to one heartbeat apart, so "at once" counts those silent for
+nearly the timeout too (a heartbeat, a check interval and a second short of
+it), and FAILOVER_STOPPED ones still silent.
 """
 
 from __future__ import annotations
@@ -21,8 +24,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from sqlalchemy import Connection, select
 
@@ -109,6 +112,7 @@ class HealthManager:
             amphorae.records.update(conn, amp.id, status=AmphoraStatus.ALLOCATED,
                                     failover_reason=None)
             log.info("amphora %s speaks again; back to ALLOCATED", amp.id)
+            amp = replace(amp, status=AmphoraStatus.ALLOCATED)  # and its report counts
         if amp.loadbalancer_id is None or amp.status is not AmphoraStatus.ALLOCATED:
             return
         graph = loadbalancers.load_graph(conn, amp.loadbalancer_id)
@@ -139,25 +143,33 @@ class HealthManager:
         await asyncio.to_thread(self._check_stale)
 
     def _check_stale(self) -> None:
-        limit = utcnow() - timedelta(seconds=self.settings.heartbeat_timeout)
+        now = utcnow()
+        timeout = self.settings.heartbeat_timeout
+        # Amphorae that fell silent together cross the timeout up to a heartbeat, a check
+        # and a second (timestamps are stored to the second) apart: those nearly as
+        # silent count with the stale ones for the breaker.
+        spread = self.settings.heartbeat_interval + self.settings.health_check_interval + 1.0
         with self.db.write() as conn:
-            live, stale = stale_amphorae(conn, limit)
+            watched = silences(conn, now)
+            stale = [w for w in watched if w.allocated and w.silent >= timeout]
             if not stale:
                 return
-            share = len(stale) / max(len(live), 1)
-            if len(stale) >= self.settings.failover_threshold_min and (
+            silent = [w for w in watched if w.silent >= timeout - spread or not w.allocated]
+            share = len(silent) / len(watched)
+            if len(silent) >= self.settings.failover_threshold_min and (
                     share > self.settings.failover_threshold):
-                self._trip(conn, stale, len(live))
+                self._trip(conn, [w for w in silent if w.allocated], len(silent),
+                           len(watched))
                 return
-            for amp_id, lb_id in stale:
-                self._fail(conn, amp_id, lb_id)
+            for w in stale:
+                self._fail(conn, w.amphora_id, w.loadbalancer_id)
 
-    def _trip(self, conn: Connection, stale: list[tuple[str, str | None]], total: int) -> None:
-        reason = (f"circuit breaker: {len(stale)} of {total} amphorae silent at once; "
+    def _trip(self, conn: Connection, tripped: list[Silence], silent: int, total: int) -> None:
+        reason = (f"circuit breaker: {silent} of {total} amphorae silent at once; "
                   "failover stopped")
         log.error("%s", reason)
-        for amp_id, _ in stale:
-            amphorae.records.update(conn, amp_id, status=AmphoraStatus.FAILOVER_STOPPED,
+        for w in tripped:
+            amphorae.records.update(conn, w.amphora_id, status=AmphoraStatus.FAILOVER_STOPPED,
                                     failover_reason=reason)
 
     def _fail(self, conn: Connection, amp_id: str, lb_id: str | None) -> None:
@@ -206,18 +218,25 @@ def _stored_seq(conn: Connection, amp_id: str) -> int | None:
     return int(row[0]) if row else None
 
 
-def stale_amphorae(conn: Connection, limit: datetime
-                   ) -> tuple[list[str], list[tuple[str, str | None]]]:
-    """(ids of all ALLOCATED amphorae, (id, load balancer) of those silent since ``limit``)."""
+@dataclass(frozen=True)
+class Silence:
+    amphora_id: str
+    loadbalancer_id: str | None
+    allocated: bool  # else FAILOVER_STOPPED
+    silent: float  # seconds since the last heartbeat (or since it was built)
+
+
+def silences(conn: Connection, now: datetime) -> list[Silence]:
+    """Every ALLOCATED or FAILOVER_STOPPED amphora that has a health row, and its silence."""
     a, h = tables.amphorae, tables.amphora_health
+    watched = (AmphoraStatus.ALLOCATED.value, AmphoraStatus.FAILOVER_STOPPED.value)
     rows = conn.execute(
-        select(a.c.id, a.c.loadbalancer_id, h.c.last_update)
-        .select_from(a.outerjoin(h, h.c.amphora_id == a.c.id))
-        .where(a.c.status == AmphoraStatus.ALLOCATED.value)
+        select(a.c.id, a.c.loadbalancer_id, a.c.status, h.c.last_update)
+        .select_from(a.join(h, h.c.amphora_id == a.c.id))
+        .where(a.c.status.in_(watched))
     ).all()
-    live = [r[0] for r in rows]
-    stale = [(r[0], r[1]) for r in rows if r[2] is not None and r[2] < limit]
-    return live, stale
+    return [Silence(r[0], r[1], r[2] == AmphoraStatus.ALLOCATED.value,
+                    (now - r[3]).total_seconds()) for r in rows]
 
 
 def write_statuses(conn: Connection, graph: LoadBalancerGraph,
