@@ -51,9 +51,11 @@ class L7Rule:
     tags: tuple[str, ...] = ()
 
 
-# RFC 7230 token characters for header names; cookie names per RFC 6265.
-_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-_COOKIE_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+# RFC 7230 token characters for header names; cookie names per RFC 6265. Less ' # $ `,
+# which HAProxy's configuration parser gives a meaning to: render refuses those too
+# (livia.render.values), so accepting them here left the rule in ERROR after a 201.
+_HEADER_NAME = re.compile(r"^[!%&*+\-.^_|~0-9A-Za-z]+$")
+_COOKIE_NAME = re.compile(r"^[!%&*+\-.^_|~0-9A-Za-z]+$")
 _DN_FIELD = re.compile(r"^[a-zA-Z][A-Za-z0-9-]*$")
 _FORBIDDEN_VALUE = re.compile(r"[\x00-\x1f\x7f]")
 

@@ -92,7 +92,9 @@ class Pool:
     tags: tuple[str, ...] = ()
 
 
-_COOKIE_NAME = re.compile(r"^[^\s,;\\]+$")
+# An HTTP token (RFC 6265 cookie-name), less ' # $ ` which HAProxy's configuration
+# parser gives a meaning to: render refuses those too (livia.render.values).
+_COOKIE_NAME = re.compile(r"^[!%&*+\-.^_|~0-9A-Za-z]+$")
 
 
 def check(pool: Pool) -> None:
@@ -123,7 +125,7 @@ def check(pool: Pool) -> None:
     if sp.cookie_name and (len(sp.cookie_name) > 255 or not _COOKIE_NAME.match(sp.cookie_name)):
         raise InvalidInput(
             f"Invalid input for field/attribute cookie_name. Value: '{sp.cookie_name}'. "
-            "Cookie names must not contain whitespace, ',', ';' or '\\'."
+            "Cookie names are HTTP tokens without ' # $ or `."
         )
     if sp.persistence_timeout is not None or sp.persistence_granularity is not None:
         raise InvalidInput(
