@@ -261,7 +261,8 @@ def status_tree(conn: Connection, lb: LoadBalancer) -> dict[str, Any]:
 
 
 @router.get("/loadbalancers/{lb_id}/status", response_model=StatusTree)
-@router.get("/loadbalancers/{lb_id}/statuses", response_model=StatusTree)
+@router.get("/loadbalancers/{lb_id}/statuses", response_model=StatusTree,
+            name="loadbalancer_statuses")  # a distinct OpenAPI operationId
 def loadbalancer_status(lb_id: str, call: CallDep) -> dict[str, Any]:
     with call.db.read() as conn:
         return {"statuses": status_tree(conn, get_visible(conn, lb_id, call.scope))}
