@@ -62,6 +62,13 @@ def test_tokens_roles_and_projects(stack: Stack) -> None:
         fault(stack.api.delete(path, token=t.member_b), 404)
         # The admin sees and lists everything.
         expect(stack.api.get(path, token=t.admin), 200)
+    # Ids are UUIDs: anything else names nothing (404, never 400 or 500).
+    for path in paths.values():
+        bogus = f"{_collection(path)}/not-a-uuid"
+        fault(stack.api.get(bogus), 404)
+        fault(stack.api.delete(bogus), 404)
+    fault(stack.api.get(f"{LBAAS}/pools/not-a-uuid/members"), 404)
+    fault(stack.api.get(f"{LBAAS}/l7policies/42/rules"), 404)
     fault(stack.api.post(f"{LBAAS}/loadbalancers", token=t.reader_a, json={"loadbalancer": {
         "vip_subnet_id": stack.vip_subnet()}}), 403)
     for token in (t.reader_a, t.member_b):  # failover is an admin action (Octavia's policy)
