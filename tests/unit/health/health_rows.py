@@ -52,8 +52,12 @@ def listener(lb: LoadBalancer, **over: Any) -> Listener:
     li = Listener(
         id=uid(), project_id=PROJECT, loadbalancer_id=lb.id, name=None, description=None,
         admin_state_up=True, protocol=ListenerProtocol.HTTP, protocol_port=80,
-        connection_limit=-1, default_pool_id=None, provisioning_status=ACTIVE,
-        operating_status=ONLINE, created_at=T0, updated_at=None, **DEFAULT_TIMEOUTS)
+        connection_limit=-1, default_pool_id=None,
+        timeout_client_data=DEFAULT_TIMEOUTS["timeout_client_data"],
+        timeout_member_connect=DEFAULT_TIMEOUTS["timeout_member_connect"],
+        timeout_member_data=DEFAULT_TIMEOUTS["timeout_member_data"],
+        timeout_tcp_inspect=DEFAULT_TIMEOUTS["timeout_tcp_inspect"],
+        provisioning_status=ACTIVE, operating_status=ONLINE, created_at=T0, updated_at=None)
     return replace(li, **over)
 
 
