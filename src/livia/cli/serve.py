@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import socket
 from collections.abc import Iterator
 from contextlib import suppress
 
@@ -15,7 +14,7 @@ import uvicorn
 from livia.api.app import create_app
 from livia.api.context import ApiServices
 from livia.cli import state
-from livia.controller.bootstrap import prepare
+from livia.controller.bootstrap import prepare, process_owner
 from livia.controller.context import Controller
 from livia.controller.reconciler import Reconciler
 from livia.domain.settings import Settings
@@ -56,7 +55,7 @@ def controller(settings: Settings, db: Database) -> Controller:
     compute, network, agents = build_drivers(settings, ca)
     return Controller(db=db, settings=settings, compute=compute, network=network,
                       agents=agents, ca=ca, heartbeat_key=state.heartbeat_key(settings),
-                      owner=f"{socket.gethostname()}:{id(settings)}")
+                      owner=process_owner())
 
 
 def health_bind(settings: Settings) -> tuple[str, int]:

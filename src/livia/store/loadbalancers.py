@@ -109,6 +109,18 @@ def release_lease(conn: Connection, lb_id: str, owner: str) -> None:
     )
 
 
+def lease_owners(conn: Connection) -> list[str]:
+    """The controllers that hold a lease now (live or not)."""
+    stmt = select(table.c.lease_owner).where(table.c.lease_owner.is_not(None)).distinct()
+    return [str(r[0]) for r in conn.execute(stmt)]
+
+
+def release_leases_of(conn: Connection, owner: str) -> int:
+    """Drop every lease ``owner`` holds: for a controller known to be dead."""
+    return records.update_where(conn, table.c.lease_owner == owner, lease_owner=None,
+                                lease_expires=None, updated_at=table.c.updated_at)
+
+
 def sg_revision_applied(conn: Connection, lb_id: str) -> int:
     return int(conn.execute(select(table.c.sg_revision_applied).where(table.c.id == lb_id))
                .scalar_one())
