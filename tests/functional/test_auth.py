@@ -128,6 +128,9 @@ def test_project_id_in_the_body(stack: Stack) -> None:
     assert theirs["project_id"] == stack.project_b
     listed = expect(stack.api.get(f"{LBAAS}/loadbalancers", token=t.member_b), 200)
     assert [x["id"] for x in listed["loadbalancers"]] == [theirs["id"]]
+    # A filter cannot widen a member's scope.
+    assert expect(stack.api.get(f"{LBAAS}/loadbalancers", token=t.member_b, params={
+        "project_id": stack.project_a}), 200)["loadbalancers"] == []
     everything = expect(stack.api.get(f"{LBAAS}/loadbalancers", token=t.admin), 200)
     assert {x["id"] for x in everything["loadbalancers"]} == {own["id"], theirs["id"]}
     by_project = expect(stack.api.get(f"{LBAAS}/loadbalancers", token=t.admin,
