@@ -153,6 +153,18 @@ class LiviaServer:
             f"{method} {path} -> {response.status_code}: {response.text}")
         return response.json() if response.content else {}
 
+    def wait_active(self, lb_id: str, bound: float = 30.0) -> None:
+        """Poll the load balancer every 50 ms until it is ACTIVE again (at most ``bound`` s)."""
+        deadline = time.monotonic() + bound
+        status = ""
+        while time.monotonic() < deadline:
+            lb = self.api("GET", f"/v2/lbaas/loadbalancers/{lb_id}")["loadbalancer"]
+            status = lb["provisioning_status"]
+            if status == "ACTIVE":
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"load balancer {lb_id} still {status} after {bound} s")
+
     def network(self, name: str, cidr: str) -> tuple[str, str]:
         """Create a network and its subnet; (network id, subnet id)."""
         net = self.api("POST", "/v2.0/networks", {"network": {"name": name}})["network"]

@@ -141,38 +141,44 @@ def _check_lists_and_shows(s: LiviaServer, b: Built) -> None:
         (["l7policy", "list"], ["l7policy", "show", "pol1"], b.policy),
         (["l7rule", "list", "pol1"], ["l7rule", "show", "pol1", b.rule["id"]], b.rule),
     ]
+    lists = {}
     for list_args, show_args, built in cases:
-        listed = s.cli_json("loadbalancer", *list_args)
+        listed = lists[list_args[0]] = s.cli_json("loadbalancer", *list_args)
         assert built["id"] in [row["id"] for row in listed], list_args
         one = s.cli_json("loadbalancer", *show_args)
         assert one["id"] == built["id"] and one["provisioning_status"] == "ACTIVE", show_args
-    members = s.cli_json("loadbalancer", "member", "list", "p1")
-    assert sorted(m["weight"] for m in members) == [1, 2]
+    assert sorted(m["weight"] for m in lists["member"]) == [1, 2]
 
 
 def _check_sets(s: LiviaServer, b: Built) -> None:
-    changes: list[tuple[list[str], list[str], str, Any]] = [
-        (["set", "--description", "the walk-through", "lb1"], ["show", "lb1"],
+    """Each ``set`` exits 0 and the API shows the new value. The CLI's ``--wait`` polls every
+    3 s, so only ``member set`` uses it; the others wait on the API (the CLI's ``show`` of
+    each resource was checked above)."""
+    rule = f"l7policies/{b.policy['id']}/rules/{b.rule['id']}"
+    changes: list[tuple[list[str], str, str, Any]] = [
+        (["set", "--description", "the walk-through", "lb1"], f"loadbalancers/{b.lb['id']}",
          "description", "the walk-through"),
-        (["listener", "set", "--connection-limit", "1000", "l1"], ["listener", "show", "l1"],
-         "connection_limit", 1000),
-        (["pool", "set", "--description", "web tier", "p1"], ["pool", "show", "p1"],
+        (["listener", "set", "--connection-limit", "1000", "l1"],
+         f"listeners/{b.listener['id']}", "connection_limit", 1000),
+        (["pool", "set", "--description", "web tier", "p1"], f"pools/{b.pool['id']}",
          "description", "web tier"),
-        (["member", "set", "--weight", "5", "p1", "m1"], ["member", "show", "p1", "m1"],
-         "weight", 5),
         (["healthmonitor", "set", "--delay", "7", "hm-http"],
-         ["healthmonitor", "show", "hm-http"], "delay", 7),
+         f"healthmonitors/{b.monitor['id']}", "delay", 7),
         (["l7policy", "set", "--redirect-url", "http://example.org/", "pol1"],
-         ["l7policy", "show", "pol1"], "redirect_url", "http://example.org/"),
-        (["l7rule", "set", "--value", "^/older", "pol1", b.rule["id"]],
-         ["l7rule", "show", "pol1", b.rule["id"]], "value", "^/older"),
+         f"l7policies/{b.policy['id']}", "redirect_url", "http://example.org/"),
+        (["l7rule", "set", "--value", "^/older", "pol1", b.rule["id"]], rule, "value",
+         "^/older"),
     ]
-    for set_args, show_args, field, value in changes:
-        *head, last = set_args
-        s.cli_ok("loadbalancer", *head, "--wait", last)
-        shown = s.cli_json("loadbalancer", *show_args)
-        assert shown[field] == value, (set_args, shown)
-        assert shown["provisioning_status"] == "ACTIVE", (set_args, shown)
+    for set_args, path, field, value in changes:
+        s.cli_ok("loadbalancer", *set_args)
+        s.wait_active(b.lb["id"])
+        shown = s.api("GET", f"/v2/lbaas/{path}")
+        (one,) = shown.values()
+        assert one[field] == value, (set_args, one)
+        assert one["provisioning_status"] == "ACTIVE", (set_args, one)
+    s.cli_ok("loadbalancer", "member", "set", "--weight", "5", "--wait", "p1", "m1")
+    member = s.cli_json("loadbalancer", "member", "show", "p1", "m1")
+    assert (member["weight"], member["provisioning_status"]) == (5, "ACTIVE"), member
 
 
 def _check_amphorae(s: LiviaServer, b: Built) -> None:
