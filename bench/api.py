@@ -107,13 +107,13 @@ def client(url: str) -> httpx.Client:
     return httpx.Client(base_url=url, headers={"X-Auth-Token": TOKEN}, timeout=60)
 
 
-def concurrently(url: str, clients: int, jobs: Sequence[Callable[[httpx.Client], None]]
+def concurrently(url: str, clients: int, jobs: Sequence[Callable[[httpx.Client], object]]
                  ) -> tuple[list[float], float]:
     """Run ``jobs`` over ``clients`` threads: (latency of each, wall seconds)."""
     sessions = [client(url) for _ in range(clients)]
     latencies: list[float] = []
 
-    def timed(index: int, job: Callable[[httpx.Client], None]) -> float:
+    def timed(index: int, job: Callable[[httpx.Client], object]) -> float:
         t0 = time.monotonic()
         job(sessions[index % clients])
         return time.monotonic() - t0
@@ -148,16 +148,23 @@ def wait_all_active(url: str, count: int, timeout: float) -> float:
     return float("nan")
 
 
+def subnet_for(c: httpx.Client, n: int) -> str:
+    net = expect(c.post("/v2.0/networks", json={"network": {"name": f"lvtbn-net{n}"}}), 201)
+    subnet = expect(c.post("/v2.0/subnets", json={"subnet": {
+        "network_id": net.json()["network"]["id"], "cidr": f"10.{80 + n}.0.0/16",
+        "ip_version": 4}}), 201)
+    return str(subnet.json()["subnet"]["id"])
+
+
 def exercise(url: str, count: int, clients: int) -> dict[str, dict[str, float]]:
+    # keepalived's router ids allow 255 ACTIVE_STANDBY load balancers per network.
     with client(url) as c:
-        net = expect(c.post("/v2.0/networks", json={"network": {"name": "lvtbn-net"}}), 201)
-        subnet = expect(c.post("/v2.0/subnets", json={"subnet": {
-            "network_id": net.json()["network"]["id"], "cidr": "10.76.0.0/16",
-            "ip_version": 4}}), 201).json()["subnet"]["id"]
+        subnets = [subnet_for(c, n) for n in range(count // 250 + 1)]
     ids: list[str] = []
 
-    def create(i: int) -> Callable[[httpx.Client], None]:
-        body = {"loadbalancer": {"name": f"lvtbn-{i}", "vip_subnet_id": subnet}}
+    def create(i: int) -> Callable[[httpx.Client], object]:
+        body = {"loadbalancer": {"name": f"lvtbn-{i}",
+                                 "vip_subnet_id": subnets[i % len(subnets)]}}
         return lambda s: ids.append(expect(s.post(f"{LBAAS}/loadbalancers", json=body),
                                            201).json()["loadbalancer"]["id"])
 
@@ -172,12 +179,12 @@ def exercise(url: str, count: int, clients: int) -> dict[str, dict[str, float]]:
         if len(found.json()["loadbalancers"]) != min(count, 1000):
             raise RuntimeError("the list is short")
 
-    def by_name(i: int) -> Callable[[httpx.Client], None]:
+    def by_name(i: int) -> Callable[[httpx.Client], object]:
         return lambda s: expect(s.get(f"{LBAAS}/loadbalancers", params={"name": f"lvtbn-{i}"}),
-                                200) and None
+                                200)
 
-    def show(lb_id: str) -> Callable[[httpx.Client], None]:
-        return lambda s: expect(s.get(f"{LBAAS}/loadbalancers/{lb_id}"), 200) and None
+    def show(lb_id: str) -> Callable[[httpx.Client], object]:
+        return lambda s: expect(s.get(f"{LBAAS}/loadbalancers/{lb_id}"), 200)
 
     rng = random.Random(5)
     for name, jobs in (

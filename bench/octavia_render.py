@@ -16,6 +16,7 @@ stdin: {"lb_id", "project_id", "vip", "base_path", "haproxy_version": "2.6",
 
 import json
 import sys
+from typing import Any
 
 import octavia.common.config  # noqa: F401  (registers the options the templater reads)
 from octavia.common import data_models as dm
@@ -23,7 +24,7 @@ from octavia.common.jinja.haproxy.combined_listeners import jinja_cfg
 from oslo_config import cfg
 
 
-def build(doc):
+def build(doc: dict[str, Any]) -> tuple[Any, Any]:
     lb = dm.LoadBalancer(id=doc["lb_id"], project_id=doc["project_id"], enabled=True,
                          topology="ACTIVE_STANDBY", provisioning_status="ACTIVE")
     lb.vip = dm.Vip(load_balancer_id=lb.id, ip_address=doc["vip"])
@@ -57,7 +58,7 @@ def build(doc):
     return lb, listener
 
 
-def main():
+def main() -> None:
     doc = json.load(sys.stdin)
     cfg.CONF(args=[], project="octavia", default_config_files=[])
     lb, listener = build(doc)
