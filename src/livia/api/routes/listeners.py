@@ -207,6 +207,8 @@ def _apply_update(current: Listener, given: dict[str, Any]) -> Listener:
             value = dict(value or {})
         elif key in ("hsts_include_subdomains", "hsts_preload") and value is None:
             value = False
+        elif key == "admin_state_up" and value is None:
+            value = True
         elif key == "client_authentication" and value is None:
             value = "NONE"
         values[key] = value

@@ -197,6 +197,8 @@ def update_pool(pool_id: str, body: PoolUpdateBody, call: CallDep) -> dict[str, 
                 value = tuple(value or ())
             elif key == "tls_enabled" and value is None:
                 value = False
+            elif key == "admin_state_up" and value is None:
+                value = True
             values[key] = value
         updated = dataclasses.replace(current, **values)
         rules.check(updated)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import ipaddress
 import re
 import uuid
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+T = TypeVar("T")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -39,6 +40,14 @@ def _no_control(value: str) -> str:
     return value
 
 
+def _not_null(value: T) -> T:
+    if value is None:
+        raise ValueError("Value must not be null: the field has no default to reset to")
+    return value
+
+
+# For update fields that may be left out but not set to null (null was a NOT NULL error).
+NotNull = AfterValidator(_not_null)
 Uuid = Annotated[str, AfterValidator(_uuid)]
 IpAddress = Annotated[str, AfterValidator(_ip)]
 Cidr = Annotated[str, AfterValidator(_cidr)]

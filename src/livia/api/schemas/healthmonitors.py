@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
-from livia.api.schemas.fields import Body, Name, Out, Tags, Uuid
+from livia.api.schemas.fields import Body, Name, NotNull, Out, Tags, Uuid
 from livia.domain.healthmonitors import HttpMethod, MonitorType
 
 MAX_INT = 2**31 - 1
@@ -39,9 +41,9 @@ class HealthMonitorSingleCreate(HealthMonitorFields):
 class HealthMonitorUpdate(Body):
     name: Name | None = None
     admin_state_up: bool | None = None
-    delay: int | None = Field(None, ge=0, le=MAX_INT)
-    timeout: int | None = Field(None, ge=0, le=MAX_INT)
-    max_retries: int | None = Field(None, ge=1, le=10)
+    delay: Annotated[int | None, NotNull] = Field(None, ge=0, le=MAX_INT)
+    timeout: Annotated[int | None, NotNull] = Field(None, ge=0, le=MAX_INT)
+    max_retries: Annotated[int | None, NotNull] = Field(None, ge=1, le=10)
     max_retries_down: int | None = Field(None, ge=1, le=10)
     http_method: HttpMethod | None = None
     url_path: str | None = Field(None, max_length=2048)

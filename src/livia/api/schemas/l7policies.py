@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
-from livia.api.schemas.fields import Body, Name, Out, Tags, Uuid
+from livia.api.schemas.fields import Body, Name, NotNull, Out, Tags, Uuid
 from livia.api.schemas.l7rules import L7RuleCreate
 from livia.api.schemas.pools import PoolSingleCreate
 from livia.domain.l7policies import MAX_POSITION, L7Action
@@ -38,8 +40,8 @@ class L7PolicyUpdate(Body):
     name: Name | None = None
     description: Name | None = None
     admin_state_up: bool | None = None
-    action: L7Action | None = None
-    position: int | None = Field(None, ge=1, le=MAX_POSITION)
+    action: Annotated[L7Action | None, NotNull] = None
+    position: Annotated[int | None, NotNull] = Field(None, ge=1, le=MAX_POSITION)
     redirect_pool_id: Uuid | None = None
     redirect_url: str | None = Field(None, max_length=2048)
     redirect_prefix: str | None = Field(None, max_length=2048)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
-from livia.api.schemas.fields import Body, Name, Out, Tags, Uuid
+from livia.api.schemas.fields import Body, Name, NotNull, Out, Tags, Uuid
 from livia.api.schemas.healthmonitors import HealthMonitorSingleCreate
 from livia.api.schemas.members import MemberCreate
 from livia.domain.pools import LbAlgorithm, PersistenceType, PoolProtocol
@@ -61,7 +63,7 @@ class PoolUpdate(Body):
     name: Name | None = None
     description: Name | None = None
     admin_state_up: bool | None = None
-    lb_algorithm: LbAlgorithm | None = None
+    lb_algorithm: Annotated[LbAlgorithm | None, NotNull] = None
     session_persistence: SessionPersistenceUpdate | None = None
     tls_enabled: bool | None = None
     tls_container_ref: str | None = Field(None, max_length=255)
