@@ -17,7 +17,7 @@ from sqlalchemy import Connection
 
 from livia.controller.context import Controller
 from livia.domain.amphorae import Amphora, AmphoraPaths
-from livia.domain.errors import PermanentError
+from livia.domain.errors import DriverError
 from livia.domain.loadbalancers import LoadBalancerGraph
 from livia.domain.networks import OWNER_MEMBER, OWNER_MGMT, OWNER_VRRP, Port, Subnet
 from livia.domain.status import ROLE_PRIORITY, AmphoraRole, AmphoraStatus, Topology
@@ -31,6 +31,8 @@ from livia.store.records import utcnow
 log = logging.getLogger(__name__)
 
 LIVE = (AmphoraStatus.BOOTING, AmphoraStatus.ALLOCATED)
+HANDING_OVER = (AmphoraStatus.ALLOCATED, AmphoraStatus.PENDING_DELETE)
+GRACEFUL_STOP_TIMEOUT = 5.0  # a hung agent does not hold its replacement up for longer
 
 
 def endpoint(ctl: Controller, amp: Amphora) -> AgentEndpoint:
@@ -72,6 +74,7 @@ def plan_amphora(conn: Connection, ctl: Controller, graph: LoadBalancerGraph,
             vrrp = networks.ports.get(conn, amp.vrrp_port_id or "")
             if mgmt is not None and vrrp is not None:
                 return Plan(amp, mgmt, vrrp)
+    reuse_vrrp_port = reuse_vrrp_port or _kept_vrrp_port(conn, lb.id)
     amp_id = str(uuid.uuid4())
     assert ctl.mgmt_subnet_id is not None and lb.vip_subnet_id is not None
     mgmt_subnet = networks.subnets.get(conn, ctl.mgmt_subnet_id)
@@ -102,6 +105,17 @@ def plan_amphora(conn: Connection, ctl: Controller, graph: LoadBalancerGraph,
     )
     amphorae.records.insert(conn, amp)
     return Plan(amp, mgmt, vrrp)
+
+
+def _kept_vrrp_port(conn: Connection, lb_id: str) -> str | None:
+    """A VRRP port a replaced amphora kept for a successor that was never planned (the
+    controller died between the teardown and the plan): the successor takes it."""
+    for amp in amphorae.records.where(conn, amphorae.records.table.c.loadbalancer_id == lb_id):
+        if amp.status is AmphoraStatus.DELETED and amp.vrrp_port_id:
+            port = networks.ports.get(conn, amp.vrrp_port_id)
+            if port is not None and not port.device_id:
+                return port.id
+    return None
 
 
 # -- building --------------------------------------------------------------------------------
@@ -197,12 +211,17 @@ async def plug_member_networks(ctl: Controller, graph: LoadBalancerGraph, amp: A
 # -- tearing down ------------------------------------------------------------------------------
 
 async def stop_gracefully(ctl: Controller, amp: Amphora) -> None:
-    """Let a live amphora hand its VIP over before it is removed (best effort)."""
-    if amp.status is not AmphoraStatus.ALLOCATED or amp.lb_network_ip is None:
+    """Let a live amphora hand its VIP over before it is removed (best effort).
+
+    PENDING_DELETE too: a controller that died (or met a temporary error) between
+    marking the amphora and its hand-over finds it so, possibly still the MASTER.
+    """
+    if amp.status not in HANDING_OVER or amp.lb_network_ip is None:
         return
     try:
-        await ctl.agents.stop_keepalived(endpoint(ctl, amp))
-    except (PermanentError, AttributeError) as exc:
+        await asyncio.wait_for(ctl.agents.stop_keepalived(endpoint(ctl, amp)),
+                               GRACEFUL_STOP_TIMEOUT)
+    except (DriverError, AttributeError, TimeoutError) as exc:
         log.info("amphora %s: no graceful VRRP hand-over (%s)", amp.id, exc)
         return
     await asyncio.sleep(ctl.settings.vrrp_advert_int * 3)
