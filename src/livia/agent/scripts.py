@@ -10,14 +10,18 @@ PATH, so every program is named by its absolute path.
 from __future__ import annotations
 
 import os
-import shutil
 
 from livia.agent.configfile import write_atomic
 from livia.domain.amphorae import AmphoraPaths
 
 
 def _program(name: str) -> str:
-    return shutil.which(name) or f"/usr/bin/{name}"
+    """The absolute path of a program on PATH (``shutil.which`` without ``shutil``'s imports)."""
+    for directory in os.environ.get("PATH", os.defpath).split(os.pathsep):
+        candidate = os.path.join(directory or ".", name)
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return os.path.abspath(candidate)
+    return f"/usr/bin/{name}"
 
 
 def ping_wrapper() -> str:
