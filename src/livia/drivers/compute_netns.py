@@ -66,8 +66,9 @@ async def _remove_tree(path: Path) -> None:
 class NetnsComputeDriver:
     """The ComputeDriver on this host's namespaces (needs root).
 
-    ``agent_command`` replaces ``<python> -m livia.agent`` (tests start a stand-in);
-    ``--config <agent.json>`` is always appended.
+    ``agent_command`` replaces ``<python> -OO -m livia.agent`` (tests start a stand-in);
+    ``--config <agent.json>`` is always appended. ``-OO`` drops docstrings and
+    asserts from the agent's modules: about 0.5 MiB less per agent process.
     """
 
     def __init__(
@@ -80,7 +81,7 @@ class NetnsComputeDriver:
         self._settings = settings
         self._network = network
         self.names = HostNames(settings.name_prefix)
-        self._agent_command = tuple(agent_command or (python, "-m", "livia.agent"))
+        self._agent_command = tuple(agent_command or (python, "-OO", "-m", "livia.agent"))
         self._processes = host.DetachedProcesses()
 
     # --- amphorae ----------------------------------------------------------------------
