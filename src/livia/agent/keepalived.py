@@ -118,7 +118,8 @@ class Keepalived:
 
     def _start(self) -> str | None:
         paths = self._paths
-        argv = ["keepalived", "-n", "-l", "-D", "-f", paths.keepalived_conf,
+        # --vrrp: only the VRRP child; no health checker (no virtual_server here) nor BFD.
+        argv = ["keepalived", "--vrrp", "-n", "-l", "-D", "-f", paths.keepalived_conf,
                 "-p", paths.keepalived_pid, "-r", paths.keepalived_vrrp_pid,
                 "-c", paths.keepalived_checker_pid]
         offset = log_size(paths.keepalived_log)
