@@ -61,8 +61,10 @@ def _pushers(ctl: Controller) -> dict[str, Callable[[AgentEndpoint, str], Awaita
     }
 
 
-async def push(ctl: Controller, graph: LoadBalancerGraph, amp: Amphora) -> None:
-    """Firewall first (the port opens before HAProxy listens), then HAProxy, then VRRP."""
+async def push(ctl: Controller, graph: LoadBalancerGraph, amp: Amphora, *,
+               vrrp: bool = True) -> None:
+    """Firewall first (the port opens before HAProxy listens), then HAProxy, then VRRP
+    (unless ``vrrp`` is False)."""
     agent = endpoint(ctl, amp)
     configs = render_all(ctl, graph, amp)
     runtime = runtime_config(ctl)
@@ -72,6 +74,8 @@ async def push(ctl: Controller, graph: LoadBalancerGraph, amp: Amphora) -> None:
         ctl.applied.remember(amp.id, "runtime", runtime_text)
     for kind, send in _pushers(ctl).items():
         text = configs.get(kind)
+        if not vrrp and kind == "keepalived":
+            continue
         if text is None or ctl.applied.is_current(amp.id, kind, text):
             continue
         await send(agent, text)
@@ -82,7 +86,12 @@ async def push_all(ctl: Controller, graph: LoadBalancerGraph) -> None:
     amps = [a for a in graph.amphorae if a.status is AmphoraStatus.ALLOCATED]
     # Both keepalived start as BACKUP with nopreempt, so the first one to start takes the
     # VIP (the priorities' skew is only ~4 ms): a MASTER without VRRP yet is pushed first.
+    # Only the keepalived of the others waits: their firewall and HAProxy go out together
+    # with the MASTER's push (a new pair was provisioned one amphora after the other).
     first = [a for a in amps if a.role is AmphoraRole.MASTER
              and (a.id, "keepalived") not in ctl.applied.digests]
-    await gather_all([push(ctl, graph, a) for a in first])
-    await gather_all([push(ctl, graph, a) for a in amps if a not in first])
+    others = [a for a in amps if a not in first]
+    await gather_all([*(push(ctl, graph, a) for a in first),
+                      *(push(ctl, graph, a, vrrp=not first) for a in others)])
+    if first:
+        await gather_all([push(ctl, graph, a) for a in others])
