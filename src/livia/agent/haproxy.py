@@ -40,7 +40,9 @@ SYSCTLS = (
     "net.ipv6.ip_nonlocal_bind=1",
     "net.ipv4.ping_group_range=0 2147483647",  # PING checks without raw sockets
 )
-POLL = 0.02
+# The master CLI is polled while a reload runs (~40-80 ms): a short step, as every
+# change waits for it; an attempt while the master re-executes is a refused connect.
+POLL = 0.005
 
 
 class Haproxy:
