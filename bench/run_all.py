@@ -2,7 +2,8 @@
 
 Before each program it waits (bounded by ``--quiet-wait`` seconds, 20 by default,
 or ``LIVIA_BENCH_QUIET_WAIT``) for the 1-minute load average to drop below
-``--max-load`` (0.5), and records the load it started with: on a shared machine
+``--max-load`` (0.5) — only while even an idle machine's decaying average could
+still get there in the time left — and records the load it started with: on a shared machine
 the figures are only as good as that number. A program that fails is reported and
 the others still run; the exit status is 1 if any failed.
 
