@@ -74,15 +74,24 @@ def test_failover_replaces_one_amphora(stack: Stack) -> None:
     assert listener["id"] in (new.haproxy or "")
 
 
+def _sent_to(stack: Stack, amphora_id: str) -> list[str]:
+    return [method for method, amp in stack.agents.calls if amp == amphora_id]
+
+
 def test_config_and_stats(stack: Stack) -> None:
     lb = stack.create_lb()
     listener = stack.create_listener(lb["id"])
     [amp, _] = _amps(stack, loadbalancer_id=lb["id"])
+    sent_before = _sent_to(stack, amp["id"])
     with stack.paused():
         r = stack.api.put(f"{AMPHORAE}/{amp['id']}/config", token=stack.tokens.admin)
         assert r.status_code == 202 and r.content == b""
         assert stack.wait_for(lb["id"], "PENDING_UPDATE")
     assert stack.wait_for(lb["id"])["provisioning_status"] == "ACTIVE"
+    # Everything is sent to that amphora again, although nothing changed.
+    again = _sent_to(stack, amp["id"])[len(sent_before):]
+    assert {"put_runtime_config", "put_haproxy", "put_keepalived", "put_firewall"} <= set(
+        again), again
     assert {a["id"] for a in _amps(stack, loadbalancer_id=lb["id"])} == set(
         stack.compute.amphorae)
     stats = expect(stack.api.get(f"{AMPHORAE}/{amp['id']}/stats", token=stack.tokens.admin),

@@ -66,6 +66,7 @@ async def push(ctl: Controller, graph: LoadBalancerGraph, amp: Amphora, *,
     """Firewall first (the port opens before HAProxy listens), then HAProxy, then VRRP
     (unless ``vrrp`` is False)."""
     agent = endpoint(ctl, amp)
+    ctl.applied.track(amp.id, amp.updated_at)
     configs = render_all(ctl, graph, amp)
     runtime = runtime_config(ctl)
     runtime_text = repr(runtime)

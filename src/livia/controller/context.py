@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import Connection
@@ -29,6 +30,9 @@ class Applied:
     """
 
     digests: dict[tuple[str, str], str] = field(default_factory=dict)
+    # The amphora row's updated_at when its digests were taken: a newer row (e.g. after
+    # ``PUT /v2/octavia/amphorae/{id}/config``) makes everything be sent again.
+    versions: dict[str, datetime | None] = field(default_factory=dict)
 
     @staticmethod
     def digest(text: str) -> str:
@@ -43,6 +47,13 @@ class Applied:
     def forget(self, amphora_id: str) -> None:
         for key in [k for k in self.digests if k[0] == amphora_id]:
             del self.digests[key]
+        self.versions.pop(amphora_id, None)
+
+    def track(self, amphora_id: str, updated_at: datetime | None) -> None:
+        """Forget what was sent to an amphora whose row changed since it was sent."""
+        if amphora_id in self.versions and self.versions[amphora_id] != updated_at:
+            self.forget(amphora_id)
+        self.versions[amphora_id] = updated_at
 
 
 @dataclass

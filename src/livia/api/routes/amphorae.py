@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -15,6 +16,7 @@ from livia.domain.amphorae import Amphora
 from livia.domain.errors import Conflict, Immutable, NotFound
 from livia.domain.status import AmphoraStatus, ProvisioningStatus
 from livia.store import amphorae, loadbalancers
+from livia.store.records import utcnow
 
 router = APIRouter(tags=["amphorae"])
 RESOURCE = "Amphora"
@@ -119,7 +121,14 @@ def configure_amphora(amphora_id: str, call: CallDep) -> Response:
     """Push the agent's runtime settings (heartbeats) and configurations again."""
     call.require_admin()
     with call.db.write() as conn:
-        _take_lb(conn, _get(conn, amphora_id))
+        amp = _get(conn, amphora_id)
+        _take_lb(conn, amp)
+        # A new updated_at tells the controller to send this amphora everything again
+        # (stored to the second: step past a change made in this same second).
+        stamp = utcnow()
+        if amp.updated_at is not None and amp.updated_at >= stamp:
+            stamp = amp.updated_at + timedelta(seconds=1)
+        amphorae.records.update(conn, amp.id, updated_at=stamp)
     call.wake()
     return Response(status_code=202)
 
