@@ -2,14 +2,19 @@
 
 Each instance gets its own state directory, name prefix (``lvt`` + two
 letters), API and health ports and lb-mgmt-net CIDR, so tests never touch
-what a demo or another run created. ``close()`` stops the server and runs
-``livia cleanup`` for the prefix, which removes every namespace, bridge,
-veth, process and file the run made, even after a failed test.
+what a demo or another run created. The CIDR (a 198.19.x.0/24) is one no
+interface of the host has and no other LiviaHost holds: two Livias on one
+/24 share the host's route to it, so one's controller talks to the other's
+agents (a certificate refused, heartbeats lost). ``close()`` stops the
+server and runs ``livia cleanup`` for the prefix, which removes every
+namespace, bridge, veth, process and file the run made, even after a failed
+test.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import random
@@ -18,10 +23,11 @@ import socket
 import string
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 
@@ -42,6 +48,38 @@ def free_udp_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _claim(path: Path) -> IO[bytes] | None:
+    """An exclusive flock on ``path`` (released when the process ends), or None if taken."""
+    lock = open(path, "ab")  # noqa: SIM115 (held until release_mgmt_cidr)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if os.fstat(lock.fileno()).st_ino == os.stat(path).st_ino:
+            return lock
+    except (BlockingIOError, FileNotFoundError):
+        pass
+    lock.close()
+    return None
+
+
+def claim_mgmt_cidr() -> tuple[str, IO[bytes]]:
+    """A 198.19.x.0/24 on no interface of this host, locked against concurrent runs."""
+    shown = subprocess.run(["ip", "-4", "-o", "addr", "show"], capture_output=True, text=True,
+                           check=True).stdout
+    for third in random.sample(range(256), 256):
+        if f" 198.19.{third}." in shown:
+            continue
+        lock = _claim(Path(tempfile.gettempdir()) / f"lvt-mgmt-198.19.{third}.lock")
+        if lock is not None:
+            return f"198.19.{third}.0/24", lock
+    raise RuntimeError("every 198.19.x.0/24 is in use on this host")
+
+
+def release_mgmt_cidr(lock: IO[bytes]) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(lock.name)
+    lock.close()
+
+
 class LiviaHost:
     def __init__(self, base: Path, *, extra_args: Sequence[str] = ()) -> None:
         suffix = "".join(random.choices(string.ascii_lowercase, k=2))
@@ -49,7 +87,7 @@ class LiviaHost:
         self.state_dir = base / f"livia-{suffix}"
         self.port = free_port()
         self.health_port = free_udp_port()
-        self.mgmt_cidr = f"198.19.{random.randint(0, 255)}.0/24"
+        self.mgmt_cidr, self._mgmt_lock = claim_mgmt_cidr()
         self.extra_args = list(extra_args)
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = base / f"livia-{suffix}.log"
@@ -103,6 +141,7 @@ class LiviaHost:
             self.http.close()
             subprocess.run([LIVIA, "cleanup", *self.common_args], env=self.env,
                            capture_output=True, timeout=120, check=False)
+            release_mgmt_cidr(self._mgmt_lock)
 
     def log_tail(self, lines: int = 40) -> str:
         try:
