@@ -9,7 +9,8 @@ the new configuration, and ``show proc`` tells whether that worked (its
 reload counter grows, its failure counter must not). Before a reload the
 servers' health state is saved to the state file the configuration loads,
 and the listener counters of the outgoing worker are folded into the
-heartbeat's running totals.
+heartbeat's running totals. A change of server weights or admin states only
+is applied through the worker's stats socket instead (``haproxy_runtime``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,12 @@ from collections.abc import Callable
 from livia.agent import failures
 from livia.agent.configfile import ConfigFile, write_atomic
 from livia.agent.haproxy_cli import HaproxyCli, MasterState, parse_show_proc
+from livia.agent.haproxy_runtime import (
+    ServerChange,
+    apply_at_runtime,
+    normalized_server_state,
+    runtime_changes,
+)
 from livia.agent.stats import CounterBook, StatsSample, parse_stats
 from livia.agent.system import (
     ProcessTable,
@@ -91,10 +98,15 @@ class Haproxy:
         controller re-sends configurations freely).
         """
         with self._lock:
-            if self._config.read() == text and self.running_pid() is not None:
+            current = self._config.read()
+            running = self.running_pid() is not None
+            if current == text and running:
                 log.info("haproxy: configuration unchanged, no reload")
                 return "unchanged"
             self._validate(text)
+            changes = runtime_changes(current, text) if running and current else None
+            if changes and self._updated_at_runtime(changes):
+                return "updated at runtime"
             self._config.promote()
             if self.running_pid() is None:
                 return self._start_or_roll_back()
@@ -107,6 +119,20 @@ class Haproxy:
             self._config.reject()
             log.warning("haproxy: configuration rejected: %s", done.output)
             raise failures.rejected("invalid haproxy configuration", done.output)
+
+    def _updated_at_runtime(self, changes: tuple[ServerChange, ...]) -> bool:
+        """Weights and admin states through the stats socket; False: reload instead.
+
+        Only once the worker reports every change does the validated file become
+        the current one (and the running one the last known good).
+        """
+        problem = apply_at_runtime(self._cli, changes)
+        if problem is not None:
+            log.warning("haproxy: runtime update failed, reloading instead: %s", problem)
+            return False
+        self._config.promote()
+        log.info("haproxy: %d server(s) updated at runtime, no reload", len(changes))
+        return True
 
     def _start_or_roll_back(self) -> str:
         problem = self._start()
@@ -207,5 +233,7 @@ class Haproxy:
         except OSError as exc:
             log.warning("haproxy: could not save server state: %s", exc)
             return
-        write_atomic(self._paths.haproxy_state, state.encode(), 0o600)
+        # Runtime updates leave the worker unlike the file it was started from;
+        # saved as is, HAProxy would keep their weights and states over the new file.
+        write_atomic(self._paths.haproxy_state, normalized_server_state(state).encode(), 0o600)
 

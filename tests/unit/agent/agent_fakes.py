@@ -114,8 +114,42 @@ class FakeProcesses:
             self.pids = {f: p for f, p in self.pids.items() if p != pid}
 
 
+STATE_HEADER = ("# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state "
+                "srv_uweight srv_iweight srv_time_since_last_change srv_check_status "
+                "srv_check_result srv_check_health srv_check_state srv_agent_state "
+                "bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl "
+                "srv_check_port srv_check_addr srv_agent_addr srv_agent_port")
+
+
+@dataclass
+class FakeServer:
+    """A server of the fake worker: as loaded from haproxy.cfg, then set at runtime."""
+
+    uweight: int
+    iweight: int
+    admin: int  # 5 (forced + configuration maintenance) when "disabled" in the file
+
+
+def load_servers(text: str) -> dict[tuple[str, str], FakeServer]:
+    servers, backend = {}, ""
+    for line in text.splitlines():
+        words = line.split()
+        if words[:1] == ["backend"]:
+            backend = words[1]
+        elif words[:1] == ["server"] and backend:
+            weight = int(words[4])
+            servers[(backend, words[1])] = FakeServer(weight, weight,
+                                                      5 if words[-1] == "disabled" else 0)
+    return servers
+
+
 class FakeCli:
-    """HAProxy's master CLI and stats socket, driven by the FakeRunner's processes."""
+    """HAProxy's master CLI and stats socket, driven by the FakeRunner's processes.
+
+    The worker's servers are loaded from haproxy.cfg at each start or reload;
+    ``set server`` changes them, except weights in ``static_backends`` (as
+    HAProxy refuses for a static balancing algorithm).
+    """
 
     def __init__(self, paths: AmphoraPaths, processes: FakeProcesses) -> None:
         self.paths = paths
@@ -124,6 +158,9 @@ class FakeCli:
         self.failed = 0
         self.stat_csv = ""
         self.commands: list[str] = []
+        self.static_backends: set[str] = set()
+        self.servers: dict[tuple[str, str], FakeServer] = {}
+        self._loaded_for: tuple[int | None, int] = (None, -1)
 
     def master(self, command: str) -> str:
         self.commands.append(f"master:{command}")
@@ -144,11 +181,47 @@ class FakeCli:
         self.commands.append(f"stats:{command}")
         if self.processes.alive(self.paths.haproxy_pid, "haproxy") is None:
             raise ConnectionRefusedError("no worker")
+        self._load()
         if command == "show servers state":
-            return "1\n# be_id be_name srv_id srv_name\n3 pool 1 member\n"
+            return self._servers_state()
         if command == "show stat":
             return self.stat_csv
+        if command.startswith("set server "):
+            return self._set_server(command.split()[2:])
         return "Unknown command\n"
+
+    def _load(self) -> None:
+        worker = (self.processes.alive(self.paths.haproxy_pid, "haproxy"),
+                  self.reloads - self.failed)
+        if worker != self._loaded_for:
+            self.servers = load_servers(Path(self.paths.haproxy_cfg).read_text())
+            self._loaded_for = worker
+
+    def _servers_state(self) -> str:
+        lines = ["1", STATE_HEADER]
+        for i, ((backend, name), s) in enumerate(sorted(self.servers.items())):
+            lines.append(f"3 {backend} {i + 1} {name} 10.0.0.1 {0 if s.admin & 1 else 2} "
+                         f"{s.admin} {s.uweight} {s.iweight} 1 1 0 0 0 0 0 0 - 80 - 0 0 - - 0")
+        return "\n".join(lines) + "\n"
+
+    def _set_server(self, words: list[str]) -> str:
+        target = tuple(words[0].split("/", 1))
+        server = self.servers.get((target[0], target[-1]))
+        if server is None:
+            return "No such server.\n"
+        match words[1:]:
+            case ["weight", weight] if target[0] in self.static_backends:
+                return ("Backend is using a static LB algorithm and only accepts weights "
+                        "'0%' and '100%'.\n")
+            case ["weight", weight]:
+                server.uweight = int(weight)
+            case ["state", "maint"]:
+                server.admin |= 1
+            case ["state", "ready"]:
+                server.admin &= ~1
+            case _:
+                return "Require 'backend/server' and 'weight' or 'state'.\n"
+        return "\n"
 
 
 class FakeRunner:
