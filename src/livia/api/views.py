@@ -14,14 +14,30 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+import pydantic_core
+from fastapi import Response
+from pydantic import BaseModel
+
+_SCALARS = (str, int, bool, float, type(None))
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
 
 def plain(value: Any) -> Any:
+    if type(value) in _SCALARS:
+        return value
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%dT%H:%M:%S")
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {name: plain(getattr(value, name)) for name in _field_names(type(value))}
     if isinstance(value, tuple | list):
         return [plain(v) for v in value]
     if isinstance(value, dict):
@@ -34,9 +50,9 @@ def view(obj: Any, *, hide: Iterable[str] = (), blank: Iterable[str] = ("name", 
     """``obj`` as a dict without ``hide``; ``blank`` fields read "" instead of null."""
     hidden = set(hide)
     out = {
-        f.name: plain(getattr(obj, f.name))
-        for f in dataclasses.fields(obj)
-        if f.name not in hidden
+        name: plain(getattr(obj, name))
+        for name in _field_names(type(obj))
+        if name not in hidden
     }
     for name in blank:
         if name in out and out[name] is None:
@@ -48,3 +64,19 @@ def view(obj: Any, *, hide: Iterable[str] = (), blank: Iterable[str] = ("name", 
 
 def id_refs(ids: Iterable[str]) -> list[dict[str, str]]:
     return [{"id": i} for i in ids]
+
+
+def in_model_order(model: type[BaseModel], obj: dict[str, Any]) -> dict[str, Any]:
+    """``obj`` with its keys in the order ``model`` would write them: the declared
+    fields first, then the extra ones (what validating into the model would give)."""
+    declared = model.model_fields
+    out = {k: obj[k] for k in declared if k in obj}
+    out.update((k, v) for k, v in obj.items() if k not in declared)
+    return out
+
+
+def json_response(content: dict[str, Any]) -> Response:
+    """A ready JSON answer, encoded as FastAPI encodes a response model (pydantic's
+    encoder), for large lists whose items are already plain data of the documented
+    shape: FastAPI then skips validating every item against the response model."""
+    return Response(content=pydantic_core.to_json(content), media_type="application/json")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy import Connection, and_, literal, or_, select, union_all
 
 from livia.domain.errors import Immutable, NotFound
 from livia.domain.loadbalancers import LoadBalancer, LoadBalancerGraph
@@ -170,6 +170,24 @@ def load_graph(conn: Connection, lb_id: str) -> LoadBalancerGraph:
         security_group_revision=sg_revision,
         ports=tuple(networks.ports_of_devices(conn, [a.id for a in amps])),
     )
+
+
+def children_ids(conn: Connection, lb_ids: list[str]
+                 ) -> dict[str, tuple[list[str], list[str]]]:
+    """Per load balancer, the ids of its listeners and of its pools (oldest first),
+    read in one query without building the objects."""
+    parts = [
+        select(t.c.loadbalancer_id, t.c.id, t.c.created_at, literal(kind).label("kind"))
+        .where(t.c.loadbalancer_id.in_(lb_ids))
+        for kind, t in ((0, tables.listeners), (1, tables.pools))
+    ]
+    both = union_all(*parts).subquery()
+    stmt = select(both.c.loadbalancer_id, both.c.id, both.c.kind).order_by(
+        both.c.kind, both.c.created_at, both.c.id)
+    out: dict[str, tuple[list[str], list[str]]] = {i: ([], []) for i in lb_ids}
+    for lb_id, child_id, kind in conn.execute(stmt):
+        out[lb_id][kind].append(child_id)
+    return out
 
 
 def mark_deleted(conn: Connection, lb_id: str, when: datetime | None = None) -> None:

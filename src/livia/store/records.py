@@ -12,7 +12,7 @@ import dataclasses
 import enum
 import types
 import typing
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
@@ -21,6 +21,7 @@ from sqlalchemy import (
     Boolean,
     ColumnElement,
     Connection,
+    CursorResult,
     DateTime,
     Float,
     Integer,
@@ -48,13 +49,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
-_HINTS: dict[type, dict[str, Any]] = {}
-
-
-def _hints(cls: type) -> dict[str, Any]:
-    if cls not in _HINTS:
-        _HINTS[cls] = typing.get_type_hints(cls)
-    return _HINTS[cls]
+Convert = Callable[[Any], Any]
 
 
 def _strip_optional(tp: Any) -> Any:
@@ -65,33 +60,68 @@ def _strip_optional(tp: Any) -> Any:
     return tp
 
 
-def _from_json(tp: Any, value: Any) -> Any:
-    if value is None:
-        return None
+def _tuple_of(inner: Convert | None) -> Convert:
+    if inner is None:
+        return tuple
+    return lambda value: tuple(None if v is None else inner(v) for v in value)
+
+
+def _converter(tp: Any) -> Convert | None:
+    """How a non-null stored value becomes a ``tp``; None: it already is one."""
     tp = _strip_optional(tp)
     origin = typing.get_origin(tp)
     if origin is tuple:
-        inner = typing.get_args(tp)[0]
-        return tuple(_from_json(inner, v) for v in value)
+        return _tuple_of(_converter(typing.get_args(tp)[0]))
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        return tp(value)
+        return tp
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        return from_mapping(tp, value)
+        nested: type[Any] = tp
+        return lambda value: from_mapping(nested, value)
     if origin is dict:
-        return dict(value)
-    return value
+        return dict
+    return None
+
+
+_PLANS: dict[type, tuple[tuple[str, Convert | None], ...]] = {}
+
+
+def _plan(cls: type) -> tuple[tuple[str, Convert | None], ...]:
+    """Each field of ``cls`` with its converter, worked out once from the type hints."""
+    plan = _PLANS.get(cls)
+    if plan is None:
+        hints = typing.get_type_hints(cls)
+        plan = tuple((f.name, _converter(hints[f.name]))
+                     for f in dataclasses.fields(cls))
+        _PLANS[cls] = plan
+    return plan
 
 
 def from_mapping(cls: type[T], data: Mapping[str, Any], **extra: Any) -> T:
     """Build ``cls`` from a row or JSON object, converting by type hints."""
-    hints = _hints(cls)
     kwargs: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-        if f.name in extra:
-            kwargs[f.name] = extra[f.name]
-        elif f.name in data:
-            kwargs[f.name] = _from_json(hints[f.name], data[f.name])
+    for name, convert in _plan(cls):
+        if name in extra:
+            kwargs[name] = extra[name]
+        elif name in data:
+            value = data[name]
+            kwargs[name] = value if convert is None or value is None else convert(value)
     return cls(**kwargs)
+
+
+def from_rows(cls: type[T], keys: Sequence[str], rows: Iterable[Sequence[Any]],
+              extra: Callable[[Sequence[Any]], Mapping[str, Any]] | None = None) -> list[T]:
+    """``from_mapping`` for many rows of one result (columns ``keys``), without a
+    mapping per row: the columns that are fields are found once."""
+    index = {k: i for i, k in enumerate(keys)}
+    columns = [(name, index[name], convert) for name, convert in _plan(cls) if name in index]
+    out = []
+    for row in rows:
+        kwargs = {name: row[i] if convert is None or row[i] is None else convert(row[i])
+                  for name, i, convert in columns}
+        if extra is not None:
+            kwargs.update(extra(row))
+        out.append(cls(**kwargs))
+    return out
 
 
 def to_json(value: Any) -> Any:
@@ -156,14 +186,15 @@ class Records(Generic[T]):
         self.fields = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
 
     # -- reading ---------------------------------------------------------
-    def _build(self, conn: Connection, rows: Iterable[Any]) -> list[T]:
-        mappings = [r._mapping for r in rows]
-        tag_map = self._tags(conn, [m["id"] for m in mappings]) if self.tagged else {}
-        out = []
-        for m in mappings:
-            extra = {"tags": tuple(sorted(tag_map.get(m["id"], ())))} if self.tagged else {}
-            out.append(from_mapping(self.cls, m, **extra))
-        return out
+    def _build(self, conn: Connection, rows: CursorResult[Any]) -> list[T]:
+        keys = list(rows.keys())
+        fetched = rows.all()
+        if not self.tagged:
+            return from_rows(self.cls, keys, fetched)
+        at = keys.index("id")
+        tag_map = self._tags(conn, [r[at] for r in fetched])
+        return from_rows(self.cls, keys, fetched,
+                         lambda r: {"tags": tuple(sorted(tag_map.get(r[at], ())))})
 
     def _tags(self, conn: Connection, ids: list[str]) -> dict[str, list[str]]:
         if not ids:

@@ -18,10 +18,11 @@ from livia.api.schemas.loadbalancers import (
     LoadBalancerCreateBody,
     LoadBalancerMany,
     LoadBalancerOne,
+    LoadBalancerOut,
     LoadBalancerUpdateBody,
     StatusTree,
 )
-from livia.api.views import id_refs, view
+from livia.api.views import id_refs, in_model_order, json_response, view
 from livia.domain.errors import Immutable, InvalidInput
 from livia.domain.loadbalancers import PROVIDERS, LoadBalancer
 from livia.domain.status import (
@@ -48,15 +49,13 @@ HIDDEN = ("topology", "vrrp_id", "security_group_id")
 
 
 def present(conn: Connection, items: list[LoadBalancer]) -> list[dict[str, Any]]:
-    ids = [lb.id for lb in items]
-    lb_listeners = listeners.records.where(conn, listeners.records.table.c.loadbalancer_id
-                                           .in_(ids))
-    lb_pools = pools.records.where(conn, pools.records.table.c.loadbalancer_id.in_(ids))
+    children = loadbalancers.children_ids(conn, [lb.id for lb in items]) if items else {}
     out = []
     for lb in items:
         d = view(lb, hide=HIDDEN)
-        d["listeners"] = id_refs(li.id for li in lb_listeners if li.loadbalancer_id == lb.id)
-        d["pools"] = id_refs(p.id for p in lb_pools if p.loadbalancer_id == lb.id)
+        listener_ids, pool_ids = children[lb.id]
+        d["listeners"] = id_refs(listener_ids)
+        d["pools"] = id_refs(pool_ids)
         d["vip_vnic_type"] = "normal"
         d["vip_sg_ids"] = None
         d["additional_vips"] = []
@@ -134,18 +133,20 @@ def create_loadbalancer(body: LoadBalancerCreateBody, call: CallDep) -> dict[str
 
 @router.get("/loadbalancers", response_model=LoadBalancerMany,
             response_model_exclude_unset=True)
-def list_loadbalancers(request: Request, call: CallDep) -> dict[str, Any]:
+def list_loadbalancers(request: Request, call: CallDep) -> Response:
     query = listing.list_query(request.query_params, project_scope=call.scope,
                                max_limit=call.settings.pagination_max_limit)
     fields = listing.selected_fields(request.query_params)
     visible = loadbalancers.records.table.c.provisioning_status != ProvisioningStatus.DELETED
     with call.db.read() as conn:
         page = loadbalancers.records.page(conn, query, visible)
-        items = [listing.select(d, fields) for d in present(conn, page.items)]
+        items = [in_model_order(LoadBalancerOut, listing.select(d, fields))
+                 for d in present(conn, page.items)]
     links = listing.links(call.base_url, request.url.path, request.query_params,
                           [{"id": lb.id} for lb in page.items], has_more=page.has_more,
                           query=query)
-    return {"loadbalancers": items, "loadbalancers_links": links}
+    # Documented by LoadBalancerMany (response_model) but not validated item by item.
+    return json_response({"loadbalancers": items, "loadbalancers_links": links})
 
 
 def get_visible(conn: Connection, lb_id: str, scope: str | None) -> LoadBalancer:
