@@ -180,14 +180,16 @@ async def build(ctl: Controller, graph: LoadBalancerGraph, plan: Plan) -> Amphor
 
 
 async def plug_member_networks(ctl: Controller, graph: LoadBalancerGraph, amp: Amphora
-                               ) -> None:
-    """Give the amphora a port on every member subnet's network it is not on yet."""
+                               ) -> bool:
+    """Give the amphora a port on every member subnet's network it is not on yet.
+
+    True when it got one (the graph no longer shows all its ports)."""
     have = {p.network_id for p in graph.ports if p.device_id == amp.id}
     if graph.vip_subnet is not None:
         have.add(graph.vip_subnet.network_id)
     wanted = [s for s in graph.member_subnets if s.network_id not in have]
     if not wanted:
-        return
+        return False
     host = ctl.compute.amphora_host(amp.id)
     for subnet in wanted:
         def make(conn: Connection, subnet: Subnet = subnet) -> Port:
@@ -206,6 +208,7 @@ async def plug_member_networks(ctl: Controller, graph: LoadBalancerGraph, amp: A
         await ctl.agents.plug_network(endpoint(ctl, amp), PlugNetwork(
             mac_address=port.mac_address,
             addresses=(f"{port.first_ip}/{_prefixlen(subnet)}",)))
+    return True
 
 
 # -- tearing down ------------------------------------------------------------------------------

@@ -64,23 +64,33 @@ def _pushers(ctl: Controller) -> dict[str, Callable[[AgentEndpoint, str], Awaita
 async def push(ctl: Controller, graph: LoadBalancerGraph, amp: Amphora, *,
                vrrp: bool = True) -> None:
     """Firewall first (the port opens before HAProxy listens), then HAProxy, then VRRP
-    (unless ``vrrp`` is False)."""
-    agent = endpoint(ctl, amp)
+    (unless ``vrrp`` is False); the runtime settings (heartbeats) alongside."""
     ctl.applied.track(amp.id, amp.updated_at)
     configs = render_all(ctl, graph, amp)
+    await gather_all([_push_runtime(ctl, amp), _push_configs(ctl, amp, configs, vrrp=vrrp)])
+
+
+async def _push_runtime(ctl: Controller, amp: Amphora) -> None:
     runtime = runtime_config(ctl)
     runtime_text = repr(runtime)
     if not ctl.applied.is_current(amp.id, "runtime", runtime_text):
-        await ctl.agents.put_runtime_config(agent, runtime)
+        await ctl.agents.put_runtime_config(endpoint(ctl, amp), runtime)
         ctl.applied.remember(amp.id, "runtime", runtime_text)
-    for kind, send in _pushers(ctl).items():
-        text = configs.get(kind)
-        if not vrrp and kind == "keepalived":
-            continue
-        if text is None or ctl.applied.is_current(amp.id, kind, text):
-            continue
-        await send(agent, text)
-        ctl.applied.remember(amp.id, kind, text)
+
+
+async def _push_configs(ctl: Controller, amp: Amphora, configs: dict[str, str], *,
+                        vrrp: bool) -> None:
+    for kind in _pushers(ctl):
+        if vrrp or kind != "keepalived":
+            await _send(ctl, amp, kind, configs)
+
+
+async def _send(ctl: Controller, amp: Amphora, kind: str, configs: dict[str, str]) -> None:
+    text = configs.get(kind)
+    if text is None or ctl.applied.is_current(amp.id, kind, text):
+        return
+    await _pushers(ctl)[kind](endpoint(ctl, amp), text)
+    ctl.applied.remember(amp.id, kind, text)
 
 
 async def push_all(ctl: Controller, graph: LoadBalancerGraph) -> None:

@@ -19,7 +19,6 @@ into ERROR, so nothing is ever left in a ``PENDING_*`` state.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from sqlalchemy import Connection
 
@@ -73,9 +72,10 @@ async def converge(ctl: Controller, lb_id: str) -> None:
         await delete(ctl, graph)
         return
     graph = await ensure_amphorae(ctl, graph)
-    await gather_all([amp_steps.plug_member_networks(ctl, graph, a) for a in graph.amphorae
-                      if a.status is AmphoraStatus.ALLOCATED])
-    graph = await ctl.read(lambda c: loadbalancers.load_graph(c, lb_id))
+    plugged = await gather_all([amp_steps.plug_member_networks(ctl, graph, a)
+                                for a in graph.amphorae if a.status is AmphoraStatus.ALLOCATED])
+    if any(plugged):  # the new ports are in the graph the configurations are rendered from
+        graph = await ctl.read(lambda c: loadbalancers.load_graph(c, lb_id))
     await configs.push_all(ctl, graph)
     await ctl.write(lambda c: settle(c, graph))
 
@@ -108,11 +108,10 @@ async def ensure_amphorae(ctl: Controller, graph: LoadBalancerGraph) -> LoadBala
     failed_roles = {a.role for a in failed}
     fresh = [r for r in missing if r not in failed_roles]
     if fresh:
-        def plan(role: AmphoraRole) -> Callable[[Connection], amp_steps.Plan]:
-            return lambda c: amp_steps.plan_amphora(c, ctl, graph, role, None)
+        def plan(conn: Connection) -> list[amp_steps.Plan]:
+            return [amp_steps.plan_amphora(conn, ctl, graph, r, None) for r in fresh]
 
-        plans = [await ctl.write(plan(r)) for r in fresh]
-        await gather_all([amp_steps.build(ctl, graph, p) for p in plans])
+        await gather_all([amp_steps.build(ctl, graph, p) for p in await ctl.write(plan)])
     for old in failed:
         log.info("replacing amphora %s (%s): %s", old.id, old.role,
                  old.failover_reason or old.status)
