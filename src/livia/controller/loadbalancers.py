@@ -206,8 +206,11 @@ def settle(conn: Connection, graph: LoadBalancerGraph) -> None:
     else:
         values["updated_at"] = lb.updated_at
     loadbalancers.records.update(conn, lb.id, **values)
+    # Only rows that have a reason: a row update bumps updated_at, which makes the
+    # controller forget what it pushed there and re-send every configuration.
+    amp = amphorae.records.table.c
     amphorae.records.update_where(
-        conn, amphorae.records.table.c.loadbalancer_id == lb.id,
+        conn, (amp.loadbalancer_id == lb.id) & amp.failover_reason.is_not(None),
         failover_reason=None)
 
 
