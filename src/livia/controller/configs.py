@@ -34,7 +34,14 @@ def auth_pass(ctl: Controller, lb_id: str) -> str:
     return hmac.new(ctl.heartbeat_key, lb_id.encode(), hashlib.sha256).hexdigest()[:8]
 
 
-def render_all(ctl: Controller, graph: LoadBalancerGraph, amp: Amphora) -> dict[str, str]:
+def new_backup_vrrp_delay(ctl: Controller) -> float:
+    """How long the BACKUP of a new pair waits before its first VRRP election: the MASTER,
+    started at the same time, takes the VIP after ~3 adverts (plus its first check)."""
+    return max(1.0, 10 * ctl.settings.vrrp_advert_int)
+
+
+def render_all(ctl: Controller, graph: LoadBalancerGraph, amp: Amphora, *,
+               vrrp_startup_delay: float = 0.0) -> dict[str, str]:
     """kind -> configuration text for one amphora."""
     live = graph.live()
     paths = AmphoraPaths(ctl.compute.amphora_host(amp.id).base_dir)
@@ -49,7 +56,7 @@ def render_all(ctl: Controller, graph: LoadBalancerGraph, amp: Amphora) -> dict[
             paths=paths, advert_int=s.vrrp_advert_int, check_interval=s.vrrp_check_interval,
             fall=s.vrrp_fail_count, rise=s.vrrp_rise_count, garp_refresh=s.vrrp_garp_refresh,
             garp_refresh_repeat=s.vrrp_garp_refresh_repeat,
-            auth_pass=auth_pass(ctl, graph.loadbalancer.id)))
+            auth_pass=auth_pass(ctl, graph.loadbalancer.id), startup_delay=vrrp_startup_delay))
     return out
 
 
@@ -62,12 +69,21 @@ def _pushers(ctl: Controller) -> dict[str, Callable[[AgentEndpoint, str], Awaita
 
 
 async def push(ctl: Controller, graph: LoadBalancerGraph, amp: Amphora, *,
-               vrrp: bool = True) -> None:
-    """Firewall first (the port opens before HAProxy listens), then HAProxy, then VRRP
-    (unless ``vrrp`` is False); the runtime settings (heartbeats) alongside."""
+               vrrp_delay: bool = False) -> None:
+    """Firewall first (the port opens before HAProxy listens), then HAProxy, then VRRP;
+    the runtime settings (heartbeats) alongside.
+
+    With ``vrrp_delay`` keepalived gets ``vrrp_startup_delay`` (see :func:`push_all`), and
+    what is remembered as sent is the text without it: the two differ only when keepalived
+    starts, so a later push of the same configuration changes nothing.
+    """
     ctl.applied.track(amp.id, amp.updated_at)
     configs = render_all(ctl, graph, amp)
-    await gather_all([_push_runtime(ctl, amp), _push_configs(ctl, amp, configs, vrrp=vrrp)])
+    sent = dict(configs)
+    if vrrp_delay and "keepalived" in configs:
+        sent["keepalived"] = render_all(
+            ctl, graph, amp, vrrp_startup_delay=new_backup_vrrp_delay(ctl))["keepalived"]
+    await gather_all([_push_runtime(ctl, amp), _push_configs(ctl, amp, configs, sent)])
 
 
 async def _push_runtime(ctl: Controller, amp: Amphora) -> None:
@@ -78,31 +94,30 @@ async def _push_runtime(ctl: Controller, amp: Amphora) -> None:
         ctl.applied.remember(amp.id, "runtime", runtime_text)
 
 
-async def _push_configs(ctl: Controller, amp: Amphora, configs: dict[str, str], *,
-                        vrrp: bool) -> None:
-    for kind in _pushers(ctl):
-        if vrrp or kind != "keepalived":
-            await _send(ctl, amp, kind, configs)
-
-
-async def _send(ctl: Controller, amp: Amphora, kind: str, configs: dict[str, str]) -> None:
-    text = configs.get(kind)
-    if text is None or ctl.applied.is_current(amp.id, kind, text):
-        return
-    await _pushers(ctl)[kind](endpoint(ctl, amp), text)
-    ctl.applied.remember(amp.id, kind, text)
+async def _push_configs(ctl: Controller, amp: Amphora, configs: dict[str, str],
+                        sent: dict[str, str]) -> None:
+    for kind, send in _pushers(ctl).items():
+        text = configs.get(kind)
+        if text is None or ctl.applied.is_current(amp.id, kind, text):
+            continue
+        await send(endpoint(ctl, amp), sent[kind])
+        ctl.applied.remember(amp.id, kind, text)
 
 
 async def push_all(ctl: Controller, graph: LoadBalancerGraph) -> None:
+    """Every amphora at once.
+
+    Both keepalived of a pair start as BACKUP with ``nopreempt``, so the first one whose
+    election ends takes the VIP (the priorities' skew is ~4 ms). When a MASTER gets its
+    first keepalived configuration (a new pair, a replaced MASTER, or everything after a
+    controller restart), the others that get theirs too start VRRP only after
+    :func:`new_backup_vrrp_delay`; a survivor that already runs keepalived gets none, and
+    neither does a replaced BACKUP (its MASTER runs: the BACKUP may be needed at once).
+    """
     amps = [a for a in graph.amphorae if a.status is AmphoraStatus.ALLOCATED]
-    # Both keepalived start as BACKUP with nopreempt, so the first one to start takes the
-    # VIP (the priorities' skew is only ~4 ms): a MASTER without VRRP yet is pushed first.
-    # Only the keepalived of the others waits: their firewall and HAProxy go out together
-    # with the MASTER's push (a new pair was provisioned one amphora after the other).
-    first = [a for a in amps if a.role is AmphoraRole.MASTER
-             and (a.id, "keepalived") not in ctl.applied.digests]
-    others = [a for a in amps if a not in first]
-    await gather_all([*(push(ctl, graph, a) for a in first),
-                      *(push(ctl, graph, a, vrrp=not first) for a in others)])
-    if first:
-        await gather_all([push(ctl, graph, a) for a in others])
+    starting = {a.id for a in amps if (a.id, "keepalived") not in ctl.applied.digests}
+    master_starts = any(a.role is AmphoraRole.MASTER and a.id in starting for a in amps)
+    await gather_all([
+        push(ctl, graph, a, vrrp_delay=master_starts and a.id in starting
+             and a.role is not AmphoraRole.MASTER)
+        for a in amps])

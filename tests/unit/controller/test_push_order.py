@@ -1,8 +1,9 @@
-"""configs.push_all: the order of the pushes to the two amphorae of a new pair.
+"""configs.push_all: the pushes to the two amphorae of a pair.
 
-The MASTER's keepalived must start before the BACKUP's (both start BACKUP with
-nopreempt; the first to run takes the VIP), but nothing else of the BACKUP has
-to wait for the MASTER: its firewall and HAProxy go out at the same time.
+Both keepalived start BACKUP with nopreempt and the first whose election ends takes
+the VIP. A new pair is pushed all at once: the BACKUP's keepalived gets
+``vrrp_startup_delay`` so the MASTER wins whatever the start order. A replaced
+BACKUP gets no delay (its MASTER runs; it may be needed at once).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class SlowAgents:
 
     def __init__(self) -> None:
         self.events: list[tuple[str, str, str]] = []
+        self.keepalived: dict[str, str] = {}
 
     async def _put(self, kind: str, agent: AgentEndpoint) -> None:
         self.events.append(("start", kind, agent.amphora_id))
@@ -45,6 +47,7 @@ class SlowAgents:
         await self._put("haproxy", agent)
 
     async def put_keepalived(self, agent: AgentEndpoint, text: str) -> None:
+        self.keepalived[agent.amphora_id] = text
         await self._put("keepalived", agent)
 
 
@@ -56,8 +59,7 @@ def _controller(tmp_path: Path, agents: SlowAgents) -> Controller:
                       heartbeat_key=b"k" * 32, owner="test")
 
 
-def test_new_pair_backup_haproxy_goes_with_the_master_and_its_vrrp_after(
-        tmp_path: Path) -> None:
+def test_new_pair_is_pushed_at_once_and_the_backup_starts_vrrp_late(tmp_path: Path) -> None:
     agents = SlowAgents()
     ctl = _controller(tmp_path, agents)
     graph = GraphFactory().graph()
@@ -65,9 +67,27 @@ def test_new_pair_backup_haproxy_goes_with_the_master_and_its_vrrp_after(
     backup = next(a.id for a in graph.amphorae if a.role is AmphoraRole.BACKUP)
     asyncio.run(push_all(ctl, graph))
     at = {event: i for i, event in enumerate(agents.events)}
-    assert at[("start", "haproxy", backup)] < at[("end", "keepalived", master)]
-    assert at[("end", "keepalived", master)] < at[("start", "keepalived", backup)]
+    assert at[("start", "keepalived", backup)] < at[("end", "keepalived", master)]
+    assert at[("end", "haproxy", master)] < at[("start", "keepalived", master)]
+    assert at[("end", "haproxy", backup)] < at[("start", "keepalived", backup)]
     assert sum(1 for e in agents.events if e[0] == "start") == 8  # 4 kinds, each once
+    assert "vrrp_startup_delay 1\n" in agents.keepalived[backup]
+    assert "vrrp_startup_delay" not in agents.keepalived[master]
+    agents.events.clear()
+    asyncio.run(push_all(ctl, graph))  # what was remembered is the text without the delay
+    assert agents.events == []
+
+
+def test_replaced_backup_starts_vrrp_at_once(tmp_path: Path) -> None:
+    agents = SlowAgents()
+    ctl = _controller(tmp_path, agents)
+    graph = GraphFactory().graph()
+    asyncio.run(push_all(ctl, graph))
+    backup = next(a.id for a in graph.amphorae if a.role is AmphoraRole.BACKUP)
+    ctl.applied.forget(backup)  # what teardown does; its successor is new to the controller
+    agents.keepalived.clear()
+    asyncio.run(push_all(ctl, graph))
+    assert "vrrp_startup_delay" not in agents.keepalived[backup]
 
 
 def test_pair_already_running_is_pushed_together(tmp_path: Path) -> None:

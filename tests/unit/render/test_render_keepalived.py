@@ -134,3 +134,28 @@ def test_keepalived_check_fails_on_a_broken_file(
     checked = keepalived_check(validation_netns, conf)
     assert checked.returncode != 0
     assert "Unknown keyword 'prioritty'" in checked.output
+
+
+def test_startup_delay_is_rendered_only_when_asked(factory: GraphFactory) -> None:
+    graph = seed(factory)
+    backup = amphora_of(graph, AmphoraRole.BACKUP)
+    plain = render_keepalived(graph, backup, options())
+    delayed = render_keepalived(graph, backup, options(startup_delay=1.0))
+    assert "vrrp_startup_delay" not in plain
+    assert "    vrrp_startup_delay 1\n" in delayed
+    assert delayed.replace("    vrrp_startup_delay 1\n", "") == plain
+    with pytest.raises(InvalidInput):
+        render_keepalived(graph, backup, options(startup_delay=-1.0))
+
+
+def test_keepalived_accepts_the_startup_delay(
+    factory: GraphFactory, amphora_paths: AmphoraPaths, tmp_path: Path, validation_netns: str
+) -> None:
+    graph = seed(factory)
+    text = render_keepalived(graph, amphora_of(graph, AmphoraRole.BACKUP),
+                             options(paths=amphora_paths, startup_delay=1.5))
+    conf = tmp_path / "keepalived.conf"
+    conf.write_text(text)
+    checked = keepalived_check(validation_netns, conf)
+    assert checked.returncode == 0, checked.output
+    assert "vrrp_startup_delay 1.5" in text
