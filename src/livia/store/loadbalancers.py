@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, and_, literal, or_, select, union_all
+from sqlalchemy import (
+    BindParameter,
+    CompoundSelect,
+    Connection,
+    and_,
+    bindparam,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 
 from livia.domain.errors import Immutable, NotFound
 from livia.domain.loadbalancers import LoadBalancer, LoadBalancerGraph
@@ -172,20 +183,26 @@ def load_graph(conn: Connection, lb_id: str) -> LoadBalancerGraph:
     )
 
 
+def _children_statement() -> CompoundSelect[Any]:
+    ids: BindParameter[Any] = bindparam("lb_ids", expanding=True)
+    both = union_all(*(
+        select(t.c.loadbalancer_id, t.c.id, t.c.created_at, literal(kind).label("kind"))
+        .where(t.c.loadbalancer_id.in_(ids))
+        for kind, t in ((0, tables.listeners), (1, tables.pools))
+    ))
+    cols = both.selected_columns
+    return both.order_by(cols.kind, cols.created_at, cols.id)
+
+
+_CHILDREN = _children_statement()  # built once: only the ids change
+
+
 def children_ids(conn: Connection, lb_ids: list[str]
                  ) -> dict[str, tuple[list[str], list[str]]]:
     """Per load balancer, the ids of its listeners and of its pools (oldest first),
     read in one query without building the objects."""
-    parts = [
-        select(t.c.loadbalancer_id, t.c.id, t.c.created_at, literal(kind).label("kind"))
-        .where(t.c.loadbalancer_id.in_(lb_ids))
-        for kind, t in ((0, tables.listeners), (1, tables.pools))
-    ]
-    both = union_all(*parts).subquery()
-    stmt = select(both.c.loadbalancer_id, both.c.id, both.c.kind).order_by(
-        both.c.kind, both.c.created_at, both.c.id)
     out: dict[str, tuple[list[str], list[str]]] = {i: ([], []) for i in lb_ids}
-    for lb_id, child_id, kind in conn.execute(stmt):
+    for lb_id, child_id, _created, kind in conn.execute(_CHILDREN, {"lb_ids": lb_ids}):
         out[lb_id][kind].append(child_id)
     return out
 

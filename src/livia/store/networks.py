@@ -74,26 +74,29 @@ def allocated(conn: Connection, subnet_id: str) -> set[str]:
     return {r[0] for r in conn.execute(select(a.c.ip_address).where(a.c.subnet_id == subnet_id))}
 
 
+def _allocated_numbers(conn: Connection, subnet_id: str) -> set[int]:
+    return {int(ipaddress.ip_address(ip)) for ip in allocated(conn, subnet_id)}
+
+
+def _pool_bounds(subnet: Subnet) -> list[tuple[int, int]]:
+    return [(int(ipaddress.ip_address(p.start)), int(ipaddress.ip_address(p.end)))
+            for p in subnet.allocation_pools]
+
+
 def free_count(conn: Connection, subnet: Subnet) -> int:
-    used = allocated(conn, subnet.id)
-    total = 0
-    for pool in subnet.allocation_pools:
-        first, last = int(ipaddress.ip_address(pool.start)), int(ipaddress.ip_address(pool.end))
-        total += last - first + 1
-        total -= sum(1 for ip in used if first <= int(ipaddress.ip_address(ip)) <= last)
-    return total
+    used = _allocated_numbers(conn, subnet.id)
+    return sum(last - first + 1 - sum(1 for n in used if first <= n <= last)
+               for first, last in _pool_bounds(subnet))
 
 
 def next_free_ip(conn: Connection, subnet: Subnet) -> str:
-    used = allocated(conn, subnet.id)
+    used = _allocated_numbers(conn, subnet.id)
     if subnet.gateway_ip:
-        used.add(subnet.gateway_ip)
-    for pool in subnet.allocation_pools:
-        first, last = int(ipaddress.ip_address(pool.start)), int(ipaddress.ip_address(pool.end))
+        used.add(int(ipaddress.ip_address(subnet.gateway_ip)))
+    for first, last in _pool_bounds(subnet):
         for n in range(first, last + 1):
-            candidate = str(ipaddress.ip_address(n))
-            if candidate not in used:
-                return candidate
+            if n not in used:
+                return str(ipaddress.ip_address(n))
     raise Conflict(f"No more IP addresses available on subnet {subnet.id}.")
 
 

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
+    bindparam,
     delete,
     exists,
     false,
@@ -178,12 +179,17 @@ def _coerce(column: Any, raw: str) -> Any:
     return raw
 
 
+_TAGS_OF = select(tables.tags.c.resource_id, tables.tags.c.tag).where(
+    tables.tags.c.resource_id.in_(bindparam("ids", expanding=True)))
+
+
 class Records(Generic[T]):
     def __init__(self, table: Table, cls: type[T], *, tagged: bool = True) -> None:
         self.table = table
         self.cls = cls
         self.tagged = tagged
         self.fields = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        self._by_id: dict[bool, Select[Any]] = {}
 
     # -- reading ---------------------------------------------------------
     def _build(self, conn: Connection, rows: CursorResult[Any]) -> list[T]:
@@ -202,20 +208,19 @@ class Records(Generic[T]):
         found: dict[str, list[str]] = {}
         for chunk_start in range(0, len(ids), 500):
             chunk = ids[chunk_start : chunk_start + 500]
-            rows = conn.execute(
-                select(tables.tags.c.resource_id, tables.tags.c.tag).where(
-                    tables.tags.c.resource_id.in_(chunk)
-                )
-            )
+            rows = conn.execute(_TAGS_OF, {"ids": chunk})
             for rid, tag in rows:
                 found.setdefault(rid, []).append(tag)
         return found
 
     def get(self, conn: Connection, object_id: str, *, for_update: bool = False) -> T | None:
-        stmt = select(self.table).where(self.table.c.id == object_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        rows = self._build(conn, conn.execute(stmt))
+        # Built once per table (only the bound id changes): building a statement
+        # costs more than running it for one row.
+        stmt = self._by_id.get(for_update)
+        if stmt is None:
+            stmt = select(self.table).where(self.table.c.id == bindparam("object_id"))
+            stmt = self._by_id[for_update] = stmt.with_for_update() if for_update else stmt
+        rows = self._build(conn, conn.execute(stmt, {"object_id": object_id}))
         return rows[0] if rows else None
 
     def where(self, conn: Connection, *conditions: ColumnElement[bool]) -> list[T]:
@@ -327,7 +332,7 @@ class Records(Generic[T]):
         }
         conn.execute(insert(self.table).values(**row))
         if self.tagged:
-            self.set_tags(conn, row["id"], getattr(obj, "tags", ()))
+            self._add_tags(conn, row["id"], getattr(obj, "tags", ()))
 
     def update(self, conn: Connection, object_id: str, **values: Any) -> None:
         tags = values.pop("tags", None)
@@ -353,6 +358,10 @@ class Records(Generic[T]):
 
     def set_tags(self, conn: Connection, object_id: str, tags: Iterable[str]) -> None:
         conn.execute(delete(tables.tags).where(tables.tags.c.resource_id == object_id))
+        self._add_tags(conn, object_id, tags)
+
+    def _add_tags(self, conn: Connection, object_id: str, tags: Iterable[str]) -> None:
+        """Tags of a new object (ids are fresh UUIDs: it has none yet)."""
         unique = sorted(set(tags))
         if unique:
             conn.execute(
