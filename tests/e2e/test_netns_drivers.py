@@ -221,6 +221,24 @@ def test_unaddressed_port_stays_down_with_its_mac(env: Env) -> None:
     assert in_netns(plug.netns, "ip", "link", "show", "eth1").returncode != 0
 
 
+
+def test_a_plug_interrupted_before_its_addresses_is_finished(env: Env) -> None:
+    """A controller killed between the veth and its addresses: plugging again completes it."""
+    net = str(uuid.uuid4())
+    run(env.network.ensure_network(net))
+    ns = f"{env.prefix}-inst-half"
+    run(host.add_namespaces([ns]))
+    plug = PortPlug(str(uuid.uuid4()), net, mac(), ns, "eth0", ("10.77.1.11/24",))
+    host_if = env.network.names.port(plug.port_id)
+    bridge = env.network.names.bridge(net)
+    subprocess.run(["ip", "link", "add", host_if, "type", "veth", "peer", "name", "eth0",
+                    "netns", ns, "address", plug.mac_address], check=True)
+    subprocess.run(["ip", "link", "set", host_if, "master", bridge, "up"], check=True)
+    run(env.network.plug_port(plug))
+    shown = json.loads(in_netns(ns, "ip", "-j", "addr", "show", "dev", "eth0").stdout)[0]
+    assert "UP" in shown["flags"]
+    assert [a["local"] for a in shown["addr_info"] if a["family"] == "inet"] == ["10.77.1.11"]
+
 # --- amphorae --------------------------------------------------------------------------
 
 

@@ -188,10 +188,16 @@ class NetnsNetworkDriver:
 
     async def _plug(self, host_if: str, plug: PortPlug) -> None:
         """Veth ``host_if`` on the bridge, its peer ``plug.ifname`` in ``plug.netns``."""
+        bridge = self.names.bridge(plug.network_id)
         if host.link_exists(host_if):
+            if plug.addresses:
+                # Made before, perhaps only half-way (a controller killed between the veth
+                # and its addresses): finish it. Every step is idempotent.
+                _check_plug(plug)
+                await host.ip_batch([f"link set {host_if} master {bridge} up"])
+                await host.ip_batch(_inside_lines(plug), netns=plug.netns)
             return
         _check_plug(plug)
-        bridge = self.names.bridge(plug.network_id)
         if not host.link_exists(bridge):
             raise PermanentError(f"network {plug.network_id} has no bridge {bridge} on this host")
         if not host.netns_exists(plug.netns):
