@@ -29,30 +29,6 @@ MUTABLE_STATUSES = frozenset({ProvisioningStatus.ACTIVE})
 DELETABLE_STATUSES = frozenset({ProvisioningStatus.ACTIVE, ProvisioningStatus.ERROR})
 FAILOVERABLE_STATUSES = frozenset({ProvisioningStatus.ACTIVE, ProvisioningStatus.ERROR})
 
-# Where the controller may take an object, by its current provisioning status.
-PROVISIONING_TRANSITIONS: dict[ProvisioningStatus, frozenset[ProvisioningStatus]] = {
-    ProvisioningStatus.PENDING_CREATE: frozenset(
-        {ProvisioningStatus.ACTIVE, ProvisioningStatus.ERROR, ProvisioningStatus.PENDING_DELETE}
-    ),
-    ProvisioningStatus.PENDING_UPDATE: frozenset(
-        {ProvisioningStatus.ACTIVE, ProvisioningStatus.ERROR, ProvisioningStatus.PENDING_DELETE}
-    ),
-    ProvisioningStatus.PENDING_DELETE: frozenset(
-        {ProvisioningStatus.DELETED, ProvisioningStatus.ERROR}
-    ),
-    ProvisioningStatus.ACTIVE: frozenset(
-        {ProvisioningStatus.PENDING_UPDATE, ProvisioningStatus.PENDING_DELETE}
-    ),
-    ProvisioningStatus.ERROR: frozenset(
-        {ProvisioningStatus.PENDING_UPDATE, ProvisioningStatus.PENDING_DELETE}
-    ),
-    ProvisioningStatus.DELETED: frozenset(),
-}
-
-
-def can_transition(current: ProvisioningStatus, target: ProvisioningStatus) -> bool:
-    return current == target or target in PROVISIONING_TRANSITIONS[current]
-
 
 class OperatingStatus(StrEnum):
     ONLINE = "ONLINE"

@@ -24,7 +24,7 @@ from livia.api.schemas.listeners import (
 from livia.api.views import id_refs, view
 from livia.domain import listeners as rules
 from livia.domain.errors import Duplicate, InvalidInput, NotFound
-from livia.domain.listeners import DEFAULT_TIMEOUTS, TCP_FAMILY, Listener, ListenerProtocol
+from livia.domain.listeners import DEFAULT_TIMEOUTS, TCP_FAMILY, Listener
 from livia.domain.loadbalancers import LoadBalancer
 from livia.domain.pools import check_listener_compatible
 from livia.domain.status import OperatingStatus, ProvisioningStatus
@@ -236,13 +236,3 @@ def listener_stats(listener_id: str, call: CallDep) -> dict[str, Any]:
     with call.db.read() as conn:
         listener = get_visible(conn, listener_id, call.scope)
         return {"stats": amphorae.stats_sum(conn, listener_id=listener.id)}
-
-
-def require_http_listener(listener: Listener) -> None:
-    """L7 policies need HTTP-mode listeners (Octavia's amphora provider)."""
-    if listener.protocol not in (ListenerProtocol.HTTP, ListenerProtocol.TERMINATED_HTTPS):
-        raise InvalidInput(
-            f"L7 policies are only valid on HTTP and TERMINATED_HTTPS listeners, not "
-            f"{listener.protocol}."
-        )
-
