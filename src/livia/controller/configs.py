@@ -70,8 +70,13 @@ def _pushers(ctl: Controller) -> dict[str, Callable[[AgentEndpoint, str], Awaita
 
 async def push(ctl: Controller, graph: LoadBalancerGraph, amp: Amphora, *,
                vrrp_delay: bool = False) -> None:
-    """Firewall first (the port opens before HAProxy listens), then HAProxy, then VRRP;
-    the runtime settings (heartbeats) alongside.
+    """Firewall and HAProxy together, then VRRP (its check script tracks HAProxy); the
+    runtime settings (heartbeats) alongside.
+
+    The firewall and HAProxy do not wait for each other: until both are done the change
+    is not ACTIVE, and a listener's port that opens a few milliseconds before or after
+    HAProxy listens on it is not yet promised to anyone. In sequence, a listener change
+    waited for ``nft`` (~30-40 ms) and then for HAProxy's check and reload.
 
     With ``vrrp_delay`` keepalived gets ``vrrp_startup_delay`` (see :func:`push_all`), and
     what is remembered as sent is the text without it: the two differ only when keepalived
@@ -96,12 +101,18 @@ async def _push_runtime(ctl: Controller, amp: Amphora) -> None:
 
 async def _push_configs(ctl: Controller, amp: Amphora, configs: dict[str, str],
                         sent: dict[str, str]) -> None:
-    for kind, send in _pushers(ctl).items():
-        text = configs.get(kind)
-        if text is None or ctl.applied.is_current(amp.id, kind, text):
-            continue
-        await send(endpoint(ctl, amp), sent[kind])
-        ctl.applied.remember(amp.id, kind, text)
+    await gather_all([_push_one(ctl, amp, kind, configs, sent)
+                      for kind in ("firewall", "haproxy")])
+    await _push_one(ctl, amp, "keepalived", configs, sent)
+
+
+async def _push_one(ctl: Controller, amp: Amphora, kind: str, configs: dict[str, str],
+                    sent: dict[str, str]) -> None:
+    text = configs.get(kind)
+    if text is None or ctl.applied.is_current(amp.id, kind, text):
+        return
+    await _pushers(ctl)[kind](endpoint(ctl, amp), sent[kind])
+    ctl.applied.remember(amp.id, kind, text)
 
 
 async def push_all(ctl: Controller, graph: LoadBalancerGraph) -> None:

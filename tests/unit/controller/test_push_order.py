@@ -101,3 +101,15 @@ def test_pair_already_running_is_pushed_together(tmp_path: Path) -> None:
     starts = [e for e in agents.events if e[0] == "start"]
     assert sorted(e[1] for e in starts) == ["haproxy", "haproxy"]  # only what changed
     assert agents.events[: len(starts)] == starts  # all started before any ended
+
+
+def test_firewall_and_haproxy_do_not_wait_for_each_other(tmp_path: Path) -> None:
+    agents = SlowAgents()
+    ctl = _controller(tmp_path, agents)
+    graph = GraphFactory().graph()
+    asyncio.run(push_all(ctl, graph))
+    at = {event: i for i, event in enumerate(agents.events)}
+    for amp in graph.amphorae:
+        assert at[("start", "haproxy", amp.id)] < at[("end", "firewall", amp.id)]
+        assert at[("start", "firewall", amp.id)] < at[("end", "haproxy", amp.id)]
+        assert at[("end", "firewall", amp.id)] < at[("start", "keepalived", amp.id)]
