@@ -1,8 +1,11 @@
 """The amphora's nftables ruleset (its security group), in the data namespace.
 
-``nft -c -f`` checks the ruleset against the namespace's current tables
-without changing them; ``nft -f`` then applies the whole file in one
-transaction, so a ruleset is either in force entirely or not at all.
+``nft -f`` applies the whole file in one transaction, so a ruleset is either
+in force entirely or not at all: a refused one leaves the previous ruleset as it
+was. Only then does ``nft -c -f`` (check, change nothing) tell an invalid ruleset
+(rejected: the controller must not resend it) from one that failed for another
+reason. The happy path is one ``nft`` run; it used to be a check and then an
+apply, two process starts on every change of a listener's port.
 """
 
 from __future__ import annotations
@@ -32,18 +35,16 @@ class Firewall:
     def apply(self, ruleset: str) -> str:
         with self._lock:
             candidate = self._config.stage(ruleset)
-            check = self._nft("-c", "-f", candidate)
-            if not check.ok:
-                self._config.reject()
-                log.warning("firewall: ruleset rejected: %s", check.output)
-                raise failures.rejected("invalid nftables ruleset", check.output)
-            self._config.promote()
-            done = self._nft("-f", self._config.path)
+            done = self._nft("-f", candidate)
             if done.ok:
+                self._config.promote()
                 log.info("firewall: ruleset applied")
                 return "applied"
-            # nft -f is one transaction: the failed file changed nothing.
-            self._config.restore()
+            check = self._nft("-c", "-f", candidate)
+            self._config.reject()
+            if not check.ok:
+                log.warning("firewall: ruleset rejected: %s", check.output)
+                raise failures.rejected("invalid nftables ruleset", check.output)
             log.error("firewall: ruleset failed to apply: %s", done.output)
             raise failures.failed("nftables ruleset failed to apply", done.output)
 

@@ -246,9 +246,9 @@ class FakeRunner:
                 return self._validate(args, path, "[ALERT] config : unknown keyword 'INVALID'")
             case ["keepalived", "-t", "-f", path]:
                 return self._validate(args, path, "(Line 1) Unknown keyword 'INVALID'")
-            case ["nft", "-c", "-f", path]:
+            case ["nft", "-c", "-f", path] | ["nft", "-f", path]:
                 return self._validate(args, path, "Error: syntax error, unexpected INVALID")
-            case ["nft", "-f", _] | ["sysctl", *_]:
+            case ["sysctl", *_]:
                 return Completed(args, 0)
             case ["ip", "-n", _, *rest]:
                 return self.netns.run(rest, input_text)

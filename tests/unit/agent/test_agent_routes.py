@@ -137,15 +137,19 @@ def test_invalid_keepalived_is_400_with_the_validator_output(rig: AgentRig) -> N
     assert not _launched(rig, "keepalived")
 
 
-def test_firewall_checked_then_applied_atomically(rig: AgentRig) -> None:
+def test_firewall_applied_in_one_run_and_checked_only_when_refused(rig: AgentRig) -> None:
     assert rig.put("firewall", "table inet lv {}\n")[0] == 200
     nft = [c[2:] for c in rig.runner.calls if "nft" in c]
-    assert nft == [("nft", "-c", "-f", rig.paths.firewall_rules + ".new"),
-                   ("nft", "-f", rig.paths.firewall_rules)]
+    assert nft == [("nft", "-f", rig.paths.firewall_rules + ".new")]
+    assert Path(rig.paths.firewall_rules).read_text() == "table inet lv {}\n"
     status, body = rig.put("firewall", "INVALID\n")
     assert status == 400
     assert "syntax error" in body["details"]
+    nft = [c[2:] for c in rig.runner.calls if "nft" in c][1:]
+    assert nft == [("nft", "-f", rig.paths.firewall_rules + ".new"),
+                   ("nft", "-c", "-f", rig.paths.firewall_rules + ".new")]
     assert Path(rig.paths.firewall_rules).read_text() == "table inet lv {}\n"
+    assert Path(rig.paths.firewall_rules + ".failed").read_text() == "INVALID\n"
 
 
 def test_unknown_route_and_malformed_documents(rig: AgentRig) -> None:
