@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PROGRAMS: dict[str, tuple[list[str], list[str]]] = {
     "provisioning": (["--count", "10"], ["--count", "3"]),
     "changes": (["--cycles", "50"], ["--cycles", "5"]),
-    "dataplane": (["--seconds", "6"], ["--seconds", "3"]),
+    "dataplane": (["--seconds", "5", "--rounds", "4"], ["--seconds", "3"]),
     "hitless": (["--changes", "100"], ["--changes", "10"]),
     "failover": (["--rounds", "3"], ["--rounds", "1"]),
     "density": (["--count", "50"], ["--count", "5"]),
