@@ -96,6 +96,7 @@ class AgentApi:
             keepalived_config_sha256=self._keepalived.config.sha256(),
             firewall_sha256=self._firewall.config.sha256(),
             interfaces=self._interfaces.macs(),
+            stick_entries=self._haproxy.stick_entries(),
         )
 
     def _put_haproxy(self, body: bytes) -> Response:

@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from livia.agent import failures
 from livia.agent.configfile import ConfigFile, write_atomic
-from livia.agent.haproxy_cli import HaproxyCli, MasterState, parse_show_proc
+from livia.agent.haproxy_cli import HaproxyCli, MasterState, parse_show_proc, parse_show_table
 from livia.agent.haproxy_runtime import (
     ServerChange,
     apply_at_runtime,
@@ -168,6 +168,15 @@ class Haproxy:
             log.warning("haproxy: no stats before the reload (%s); counters may lag", exc)
             return StatsSample()
         return parse_stats(csv) if csv else StatsSample()
+
+    def stick_entries(self) -> dict[str, int]:
+        """Entries per stick table of the running worker; empty when none answers."""
+        if self.running_pid() is None:
+            return {}
+        try:
+            return parse_show_table(self._cli.stats("show table"))
+        except OSError:
+            return {}
 
     def _prepare_namespace(self) -> None:
         done = self._runner.run(in_netns(self._netns, ["sysctl", "-q", "-e", "-w", *SYSCTLS]))

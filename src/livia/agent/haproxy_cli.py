@@ -85,3 +85,11 @@ def parse_show_proc(text: str) -> MasterState | None:
     if master is None:
         return None
     return MasterState(master.pid, master.reloads, master.failed, workers)
+
+
+_TABLE_LINE = re.compile(r"^# table: (\S+), type: \S+, size:\d+, used:(\d+)", re.M)
+
+
+def parse_show_table(text: str) -> dict[str, int]:
+    """Table name -> entries in use, from ``show table`` without arguments."""
+    return {name: int(used) for name, used in _TABLE_LINE.findall(text)}

@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 LIVE = (AmphoraStatus.BOOTING, AmphoraStatus.ALLOCATED)
 HANDING_OVER = (AmphoraStatus.ALLOCATED, AmphoraStatus.PENDING_DELETE)
 GRACEFUL_STOP_TIMEOUT = 5.0  # a hung agent does not hold its replacement up for longer
+# HAProxy's peers retry a refused session after 5 s: one retry fits.
+STICK_SYNC_TIMEOUT = 6.0
+STICK_SYNC_POLL = 0.05
 
 
 def endpoint(ctl: Controller, amp: Amphora) -> AgentEndpoint:
@@ -209,6 +212,42 @@ async def plug_member_networks(ctl: Controller, graph: LoadBalancerGraph, amp: A
             mac_address=port.mac_address,
             addresses=(f"{port.first_ip}/{_prefixlen(subnet)}",)))
     return True
+
+
+async def wait_stick_tables(ctl: Controller, graph: LoadBalancerGraph, new: Amphora) -> None:
+    """Wait (bounded) until ``new`` holds as many stick-table entries as its peer.
+
+    HAProxy's peers teach a new peer the whole table once their session is up. A VIP
+    handed over before that (the next step of a load balancer failover) sends the
+    peer's clients to whatever member the balancing picks: SOURCE_IP and APP_COOKIE
+    persistence broken for a request. Best effort: an agent that does not answer,
+    or tables still behind after STICK_SYNC_TIMEOUT, are logged and let pass.
+    """
+    peers = [a for a in graph.amphorae if a.status is AmphoraStatus.ALLOCATED
+             and a.id != new.id and a.lb_network_ip is not None]
+    if not peers:
+        return
+    t0 = asyncio.get_running_loop().time()
+    while True:
+        try:
+            peer_info, new_info = await asyncio.gather(
+                ctl.agents.info(endpoint(ctl, peers[0])), ctl.agents.info(endpoint(ctl, new)))
+        except DriverError as exc:
+            log.info("amphora %s: stick tables not compared (%s)", new.id, exc)
+            return
+        behind = {name: (new_info.stick_entries.get(name, 0), used)
+                  for name, used in peer_info.stick_entries.items()
+                  if new_info.stick_entries.get(name, 0) < used}
+        waited = asyncio.get_running_loop().time() - t0
+        if not behind:
+            if peer_info.stick_entries:
+                log.info("amphora %s: stick tables in sync after %.2f s", new.id, waited)
+            return
+        if waited >= STICK_SYNC_TIMEOUT:
+            log.warning("amphora %s: stick tables behind its peer after %.1f s "
+                        "(entries, peer's): %s", new.id, waited, behind)
+            return
+        await asyncio.sleep(STICK_SYNC_POLL)
 
 
 # -- tearing down ------------------------------------------------------------------------------

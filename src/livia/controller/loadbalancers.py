@@ -129,10 +129,12 @@ async def _replace(ctl: Controller, graph: LoadBalancerGraph, old: Amphora) -> N
     await amp_steps.teardown(ctl, old, keep_vrrp_port=True)
     plan = await ctl.write(lambda c: amp_steps.plan_amphora(c, ctl, graph, old.role,  # type: ignore[arg-type]
                                                             old.vrrp_port_id))
-    await amp_steps.build(ctl, graph, plan)
-    # The survivor must learn its new peer before the next replacement.
+    new = await amp_steps.build(ctl, graph, plan)
+    # The survivor must learn its new peer, and the new amphora the survivor's stick
+    # tables, before the next replacement hands the VIP over.
     fresh = await ctl.read(lambda c: loadbalancers.load_graph(c, graph.loadbalancer.id))
     await configs.push_all(ctl, fresh)
+    await amp_steps.wait_stick_tables(ctl, fresh, new)
 
 
 # -- statuses ----------------------------------------------------------------------------------

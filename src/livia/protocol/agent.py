@@ -90,6 +90,9 @@ class AgentInfo:
     keepalived_config_sha256: str | None = None
     firewall_sha256: str | None = None
     interfaces: dict[str, str] = field(default_factory=dict)  # ifname -> mac
+    # Entries per HAProxy stick table (``show table``): how far HAProxy's peers have
+    # taught a new amphora what its peer knows.
+    stick_entries: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -107,6 +110,7 @@ class AgentInfo:
             keepalived_config_sha256=data.get("keepalived_config_sha256"),
             firewall_sha256=data.get("firewall_sha256"),
             interfaces=dict(data.get("interfaces", {})),
+            stick_entries={str(k): int(v) for k, v in data.get("stick_entries", {}).items()},
         )
 
 

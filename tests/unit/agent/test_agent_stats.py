@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from livia.agent.haproxy_cli import parse_show_proc
+import json
+
+from livia.agent.haproxy_cli import parse_show_proc, parse_show_table
 from livia.agent.stats import CounterBook, StatsSample, member_status, parse_stats
+from livia.protocol.agent import AgentInfo
 
 # The header HAProxy 2.6 prints, cut after the columns the agent reads.
 HEADER = ("# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,"
@@ -128,3 +131,18 @@ def test_show_proc_master_line_and_workers() -> None:
     assert state is not None
     assert (state.pid, state.reloads, state.failed, state.workers) == (5468, 2, 1, 1)
     assert parse_show_proc("") is None
+
+
+def test_show_table_gives_entries_per_table_and_info_carries_them() -> None:
+    text = ("# table: 7b2d8f49:71d50a8a, type: ip, size:10485760, used:2\n"
+            "0x55: key=10.0.0.5 use=0 exp=0 server_id=1 server_key=web1\n"
+            "0x56: key=10.0.0.6 use=0 exp=0 server_id=2 server_key=web2\n"
+            "# table: b2:l2, type: string, size:10485760, used:0\n\n")
+    entries = parse_show_table(text)
+    assert entries == {"7b2d8f49:71d50a8a": 2, "b2:l2": 0}
+    assert parse_show_table("Unknown command\n") == {}
+    info = AgentInfo(amphora_id="a", api_version="v1", haproxy_version="2.6",
+                     keepalived_version="2.2", haproxy_running=True,
+                     keepalived_running=True, stick_entries=entries)
+    assert AgentInfo.from_dict(json.loads(json.dumps(info.to_dict()))) == info
+    assert AgentInfo.from_dict({"amphora_id": "a", "api_version": "v1"}).stick_entries == {}
