@@ -22,7 +22,7 @@ from livia.api.schemas.loadbalancers import (
     LoadBalancerUpdateBody,
     StatusTree,
 )
-from livia.api.views import id_refs, in_model_order, json_response, view
+from livia.api.views import all_in_model_order, id_refs, json_response, view
 from livia.domain.errors import Immutable, InvalidInput
 from livia.domain.loadbalancers import PROVIDERS, LoadBalancer
 from livia.domain.status import (
@@ -140,8 +140,8 @@ def list_loadbalancers(request: Request, call: CallDep) -> Response:
     visible = loadbalancers.records.table.c.provisioning_status != ProvisioningStatus.DELETED
     with call.db.read() as conn:
         page = loadbalancers.records.page(conn, query, visible)
-        items = [in_model_order(LoadBalancerOut, listing.select(d, fields))
-                 for d in present(conn, page.items)]
+        items = all_in_model_order(LoadBalancerOut, [listing.select(d, fields)
+                                                     for d in present(conn, page.items)])
     links = listing.links(call.base_url, request.url.path, request.query_params,
                           [{"id": lb.id} for lb in page.items], has_more=page.has_more,
                           query=query)
