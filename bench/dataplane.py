@@ -175,22 +175,28 @@ def tabulate(results: Results, runs: dict[str, dict[str, list[dict[str, Any]]]])
               f"Octavia {ratios['octavia_added_p50_ms']:.3f} ms", flush=True)
 
 
+def serving(lab: Lab) -> dict[str, Any]:
+    """Two nginx backends, the client and the load balancer, answering through its VIP."""
+    net, subnet = lab.network("lvtbn-net", NET)
+    for i, ip in enumerate(BACKENDS):
+        lab.nginx(f"lvtbn-web{i}", net, ip)
+    lab.client("lvtbn-cli", net, CLIENT)
+    subprocess.run(lab.in_ns("lvtbn-cli", ["sysctl", "-qw", "net.ipv4.tcp_tw_reuse=1"]),
+                   check=True)
+    body = full_lb_body(subnet, "lvtbn-lb", BACKENDS, vip=VIP, connection_limit=LIMIT)
+    lb: dict[str, Any] = lab.call("POST", f"{LBAAS}/loadbalancers", body)["loadbalancer"]
+    lab.wait_active(lb["id"])
+    probes.finish(probes.start(lab, "lvtbn-cli", probes.FIRST_OK,
+                               [VIP, "80", "0.01", "20"]), timeout=40)
+    return lb
+
+
 def run(seconds: float, rounds: int) -> Results:
     results = Results("dataplane")
     python = octavia_python()
     results.figures["octavia_package"] = octavia_version(python)
     with livia_lab() as lab:
-        net, subnet = lab.network("lvtbn-net", NET)
-        for i, ip in enumerate(BACKENDS):
-            lab.nginx(f"lvtbn-web{i}", net, ip)
-        lab.client("lvtbn-cli", net, CLIENT)
-        subprocess.run(lab.in_ns("lvtbn-cli", ["sysctl", "-qw", "net.ipv4.tcp_tw_reuse=1"]),
-                       check=True)
-        body = full_lb_body(subnet, "lvtbn-lb", BACKENDS, vip=VIP, connection_limit=LIMIT)
-        lb = lab.call("POST", f"{LBAAS}/loadbalancers", body)["loadbalancer"]
-        lab.wait_active(lb["id"])
-        probes.finish(probes.start(lab, "lvtbn-cli", probes.FIRST_OK,
-                                   [VIP, "80", "0.01", "20"]), timeout=40)
+        lb = serving(lab)
         lab.open_port(lb["id"], OCTAVIA_PORT)
         octavia = start_octavia(lab, lab.lb(lb["id"]), python)
         try:

@@ -25,9 +25,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import probes, wrk
-from bench.dataplane import BACKENDS, CLIENT, LIMIT, NET, VIP
-from bench.lab import LBAAS, Lab, full_lb_body, livia_lab
+from bench import wrk
+from bench.dataplane import VIP, serving, stop
+from bench.lab import Lab, livia_lab
 from bench.report import Results
 
 Edit = Callable[[str], str]
@@ -139,30 +139,14 @@ def tabulate(results: Results, runs: dict[str, dict[str, list[dict[str, Any]]]])
 def run(seconds: float, rounds: int, names: Sequence[str]) -> Results:
     results = Results("haproxy_tuning")
     with livia_lab() as lab:
-        net, subnet = lab.network("lvtbn-net", NET)
-        for i, ip in enumerate(BACKENDS):
-            lab.nginx(f"lvtbn-web{i}", net, ip)
-        lab.client("lvtbn-cli", net, CLIENT)
-        subprocess.run(lab.in_ns("lvtbn-cli", ["sysctl", "-qw", "net.ipv4.tcp_tw_reuse=1"]),
-                       check=True)
-        body = full_lb_body(subnet, "lvtbn-lb", BACKENDS, vip=VIP, connection_limit=LIMIT)
-        lb = lab.call("POST", f"{LBAAS}/loadbalancers", body)["loadbalancer"]
-        lab.wait_active(lb["id"])
-        probes.finish(probes.start(lab, "lvtbn-cli", probes.FIRST_OK,
-                                   [VIP, "80", "0.01", "20"]), timeout=40)
+        lb = serving(lab)
         urls, procs = start_variants(lab, lb["id"], names)
         try:
             time.sleep(1.0)
             tabulate(results, measure(lab, urls, seconds, rounds))
         finally:
             for proc in procs:
-                proc.terminate()
-            for proc in procs:
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(timeout=10)
+                stop(proc)
     return results
 
 
