@@ -123,12 +123,15 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(timeout=10)
 
 
-def measure(lab: Lab, seconds: float, rounds: int) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    targets = {"direct (one nginx)": f"http://{BACKENDS[0]}/",
-               "Livia": f"http://{VIP}/",
-               "Octavia's config": f"http://{VIP}:{OCTAVIA_PORT}/"}
-    runs: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    for case, connections, close in CASES:
+Runs = dict[str, dict[str, list[dict[str, Any]]]]  # case -> target -> figures per round
+
+
+def measure(lab: Lab, targets: dict[str, str], cases: Sequence[tuple[str, int, bool]],
+            seconds: float, rounds: int) -> Runs:
+    """wrk against each target, for each case; the targets alternate their order
+    every round so that none always runs first (or last) on a warming machine."""
+    runs: Runs = {}
+    for case, connections, close in cases:
         runs[case] = {name: [] for name in targets}
         for index in range(rounds):
             order = list(targets) if index % 2 == 0 else list(reversed(targets))
@@ -143,11 +146,16 @@ def measure(lab: Lab, seconds: float, rounds: int) -> dict[str, dict[str, list[d
     return runs
 
 
-def tabulate(results: Results, runs: dict[str, dict[str, list[dict[str, Any]]]]) -> None:
+def means(by_target: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, float]]:
+    """target -> the mean over the rounds of each figure."""
+    return {name: {k: statistics.fmean(r[k] for r in rs)
+                   for k in ("rps", "p50_ms", "p99_ms", "errors")}
+            for name, rs in by_target.items()}
+
+
+def tabulate(results: Results, runs: Runs) -> None:
     for case, by_target in runs.items():
-        mean = {name: {k: statistics.fmean(r[k] for r in rs)
-                       for k in ("rps", "p50_ms", "p99_ms", "errors")}
-                for name, rs in by_target.items()}
+        mean = means(by_target)
         direct, livia, octavia = (mean[n] for n in by_target)
         ratios = {"livia_over_octavia_rps": livia["rps"] / octavia["rps"],
                   "livia_over_direct_rps": livia["rps"] / direct["rps"],
@@ -201,7 +209,10 @@ def run(seconds: float, rounds: int) -> Results:
         octavia = start_octavia(lab, lab.lb(lb["id"]), python)
         try:
             time.sleep(1.0)
-            tabulate(results, measure(lab, seconds, rounds))
+            targets = {"direct (one nginx)": f"http://{BACKENDS[0]}/",
+                       "Livia": f"http://{VIP}/",
+                       "Octavia's config": f"http://{VIP}:{OCTAVIA_PORT}/"}
+            tabulate(results, measure(lab, targets, CASES, seconds, rounds))
         finally:
             stop(octavia)
     return results

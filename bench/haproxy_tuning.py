@@ -18,15 +18,12 @@ from __future__ import annotations
 
 import argparse
 import re
-import statistics
 import subprocess
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
-from bench import wrk
-from bench.dataplane import VIP, serving, stop
+from bench.dataplane import CASES, VIP, Runs, means, measure, serving, stop
 from bench.lab import Lab, livia_lab
 from bench.report import Results
 
@@ -104,28 +101,9 @@ def start_variants(lab: Lab, lb_id: str, names: Sequence[str]
     return urls, procs
 
 
-def measure(lab: Lab, urls: dict[str, str], seconds: float, rounds: int
-            ) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    runs: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    for case, close in (("keep-alive", False), ("new connection per request", True)):
-        runs[case] = {name: [] for name in urls}
-        for index in range(rounds):
-            order = list(urls) if index % 2 == 0 else list(reversed(urls))
-            for name in order:
-                figures = wrk.run(lab, "lvtbn-cli", urls[name], seconds=seconds,
-                                  connections=32, close=close)
-                print(f"  {case}, {name}: {figures['rps']:.0f} req/s, p50 "
-                      f"{figures['p50_ms']:.3f} ms, errors {figures['errors']}", flush=True)
-                runs[case][name].append(figures)
-                time.sleep(0.5)
-    return runs
-
-
-def tabulate(results: Results, runs: dict[str, dict[str, list[dict[str, Any]]]]) -> None:
+def tabulate(results: Results, runs: Runs) -> None:
     for case, by_name in runs.items():
-        mean = {name: {k: statistics.fmean(r[k] for r in rs)
-                       for k in ("rps", "p50_ms", "p99_ms", "errors")}
-                for name, rs in by_name.items()}
+        mean = means(by_name)
         base = mean["as rendered"]
         results.figures[case] = {"mean": mean, "runs": by_name}
         rows = [[name, round(m["rps"]), round(m["p50_ms"], 3), round(m["p99_ms"], 3),
@@ -143,7 +121,7 @@ def run(seconds: float, rounds: int, names: Sequence[str]) -> Results:
         urls, procs = start_variants(lab, lb["id"], names)
         try:
             time.sleep(1.0)
-            tabulate(results, measure(lab, urls, seconds, rounds))
+            tabulate(results, measure(lab, urls, CASES[:2], seconds, rounds))
         finally:
             for proc in procs:
                 stop(proc)
