@@ -13,6 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from dataplane import delete_lb
 from livia_host import LiviaHost
 
 
@@ -41,3 +42,12 @@ def livia(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiviaHost]:
             if host.log_path.exists():  # keep the server's log with pytest's
                 shutil.copy(host.log_path, tmp_path_factory.mktemp("e2e"))
             shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def lbs(livia: LiviaHost) -> Iterator[list[str]]:
+    """Load balancers a test created: deleted after it, whatever happened."""
+    created: list[str] = []
+    yield created
+    for lb_id in created:
+        delete_lb(livia, lb_id)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -16,7 +15,6 @@ from dataplane import (  # noqa: F401 (fixtures)
     app_server,
     bodies,
     create_lb,
-    delete_lb,
     member,
     nothing_left_behind,
     pool_body,
@@ -43,15 +41,6 @@ def net(livia: LiviaHost) -> Net:
     livia.instance("client", network_id, ["sleep", "infinity"], ip=CLIENT)
     livia.instance("client2", network_id, ["sleep", "infinity"], ip=CLIENT2)
     return Net(network_id, subnet_id)
-
-
-@pytest.fixture
-def lbs(livia: LiviaHost) -> Iterator[list[str]]:
-    """Load balancers a test created: deleted after it, whatever happened."""
-    created: list[str] = []
-    yield created
-    for lb_id in created:
-        delete_lb(livia, lb_id)
 
 
 def test_round_robin_follows_the_weights(livia: LiviaHost, net: Net, lbs: list[str]) -> None:

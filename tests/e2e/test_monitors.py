@@ -12,7 +12,6 @@ for the module; each test creates its own load balancer and deletes it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +21,6 @@ from dataplane import (  # noqa: F401 (fixtures)
     bodies,
     create_lb,
     delete_instance,
-    delete_lb,
     kill_instance,
     member,
     nothing_left_behind,
@@ -63,14 +61,6 @@ def net(livia: LiviaHost) -> Net:
     livia.web("m2", network_id, M2)
     livia.instance("client", network_id, ["sleep", "infinity"], ip=CLIENT)
     return Net(network_id, subnet_id)
-
-
-@pytest.fixture
-def lbs(livia: LiviaHost) -> Iterator[list[str]]:
-    created: list[str] = []
-    yield created
-    for lb_id in created:
-        delete_lb(livia, lb_id)
 
 
 def served_only_by(livia: LiviaHost, vip: str, names: set[str], count: int = 10

@@ -8,7 +8,6 @@ and that the file on disk says the same for the next reload. One tenant network
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,6 @@ from dataplane import (  # noqa: F401 (fixtures)
     bodies,
     change,
     create_lb,
-    delete_lb,
     haproxy_cfg,
     member,
     nothing_left_behind,
@@ -41,14 +39,6 @@ def subnet(livia: LiviaHost) -> str:
     livia.web("w2", network_id, W2)
     livia.instance("client", network_id, ["sleep", "infinity"], ip=CLIENT)
     return subnet_id
-
-
-@pytest.fixture
-def lbs(livia: LiviaHost) -> Iterator[list[str]]:
-    created: list[str] = []
-    yield created
-    for lb_id in created:
-        delete_lb(livia, lb_id)
 
 
 def reloads(livia: LiviaHost, lb_id: str) -> dict[str, int]:
