@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
-from livia.controller.context import Controller
+from livia.controller.context import Controller, gather_all
 from livia.domain.amphorae import Amphora, AmphoraPaths
 from livia.domain.errors import DriverError
 from livia.domain.loadbalancers import LoadBalancerGraph
@@ -230,8 +230,8 @@ async def wait_stick_tables(ctl: Controller, graph: LoadBalancerGraph, new: Amph
     t0 = asyncio.get_running_loop().time()
     while True:
         try:
-            peer_info, new_info = await asyncio.gather(
-                ctl.agents.info(endpoint(ctl, peers[0])), ctl.agents.info(endpoint(ctl, new)))
+            peer_info, new_info = await gather_all(
+                [ctl.agents.info(endpoint(ctl, peers[0])), ctl.agents.info(endpoint(ctl, new))])
         except DriverError as exc:
             log.info("amphora %s: stick tables not compared (%s)", new.id, exc)
             return
