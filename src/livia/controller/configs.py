@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 
 from livia.controller.amphorae import endpoint, runtime_config
 from livia.controller.context import Controller, gather_all
+from livia.domain import renderable
 from livia.domain.amphorae import Amphora, AmphoraPaths
 from livia.domain.loadbalancers import LoadBalancerGraph
 from livia.domain.status import AmphoraRole, AmphoraStatus, Topology
@@ -42,8 +43,9 @@ def new_backup_vrrp_delay(ctl: Controller) -> float:
 
 def render_all(ctl: Controller, graph: LoadBalancerGraph, amp: Amphora, *,
                vrrp_startup_delay: float = 0.0) -> dict[str, str]:
-    """kind -> configuration text for one amphora."""
-    live = graph.live()
+    """kind -> configuration text for one amphora, without the objects that cannot be
+    rendered (:mod:`livia.domain.renderable`; :func:`settle` puts them in ERROR)."""
+    live = renderable.without(graph, renderable.refusals(graph))
     paths = AmphoraPaths(ctl.compute.amphora_host(amp.id).base_dir)
     s = ctl.settings
     out = {

@@ -25,6 +25,7 @@ from sqlalchemy import Connection
 from livia.controller import amphorae as amp_steps
 from livia.controller import configs
 from livia.controller.context import Controller, gather_all
+from livia.domain import renderable
 from livia.domain.amphorae import Amphora
 from livia.domain.healthmonitors import HealthMonitor
 from livia.domain.l7policies import L7Policy
@@ -77,7 +78,11 @@ async def converge(ctl: Controller, lb_id: str) -> None:
     if any(plugged):  # the new ports are in the graph the configurations are rendered from
         graph = await ctl.read(lambda c: loadbalancers.load_graph(c, lb_id))
     await configs.push_all(ctl, graph)
-    await ctl.write(lambda c: settle(c, graph))
+    refused = renderable.refusals(graph)
+    for object_id, reason in sorted(refused.items()):
+        log.warning("load balancer %s: %s left out of the configuration: %s", lb_id,
+                    object_id, reason)
+    await ctl.write(lambda c: settle(c, graph, refused))
 
 
 # -- amphorae ----------------------------------------------------------------------------------
@@ -144,13 +149,16 @@ def _online(admin_state_up: bool) -> OperatingStatus:
 
 
 def _settle_rows(conn: Connection, repo: Records[object], items: tuple[object, ...],
-                 operating: dict[str, OperatingStatus]) -> None:
+                 operating: dict[str, OperatingStatus], refused: dict[str, str]) -> None:
     now = utcnow()
     for obj in items:
         status = obj.provisioning_status  # type: ignore[attr-defined]
         oid = obj.id  # type: ignore[attr-defined]
         if status is PENDING_DELETE:
             repo.delete(conn, oid)
+        elif oid in refused:
+            if status is not ERROR:
+                repo.update(conn, oid, provisioning_status=ERROR, updated_at=now)
         elif status.pending:
             values = {"provisioning_status": ACTIVE, "updated_at": now}
             if oid in operating and _operating_changes(obj, operating[oid]):
@@ -169,8 +177,12 @@ def _operating_changes(obj: object, target: OperatingStatus) -> bool:
     return current in (OperatingStatus.OFFLINE, OperatingStatus.NO_MONITOR)
 
 
-def settle(conn: Connection, graph: LoadBalancerGraph) -> None:
-    """The data plane now runs ``graph``: settle every pending status in one transaction."""
+def settle(conn: Connection, graph: LoadBalancerGraph,
+           refused: dict[str, str] | None = None) -> None:
+    """The data plane now runs ``graph`` less the ``refused`` objects (id -> why they
+    cannot be rendered): settle every pending status in one transaction; the refused
+    objects go to ERROR, alone."""
+    refused = refused or {}
     live = graph.live()
     monitored = {h.pool_id for h in live.healthmonitors if h.admin_state_up}
     operating: dict[str, OperatingStatus] = {}
@@ -185,13 +197,13 @@ def settle(conn: Connection, graph: LoadBalancerGraph) -> None:
             operating[m.id] = OperatingStatus.NO_MONITOR
         elif m.operating_status is OperatingStatus.NO_MONITOR:
             operating[m.id] = OperatingStatus.OFFLINE
-    _settle_rows(conn, l7rules.records, graph.l7rules, operating)  # type: ignore[arg-type]
-    _settle_rows(conn, l7policies.records, graph.l7policies, operating)  # type: ignore[arg-type]
-    _settle_rows(conn, members.records, graph.members, operating)  # type: ignore[arg-type]
-    _settle_rows(conn, healthmonitors.records, graph.healthmonitors, operating)  # type: ignore[arg-type]
+    _settle_rows(conn, l7rules.records, graph.l7rules, operating, refused)  # type: ignore[arg-type]
+    _settle_rows(conn, l7policies.records, graph.l7policies, operating, refused)  # type: ignore[arg-type]
+    _settle_rows(conn, members.records, graph.members, operating, refused)  # type: ignore[arg-type]
+    _settle_rows(conn, healthmonitors.records, graph.healthmonitors, operating, refused)  # type: ignore[arg-type]
     _drop_orphans(conn, graph)
-    _settle_rows(conn, listeners.records, graph.listeners, operating)  # type: ignore[arg-type]
-    _settle_rows(conn, pools.records, graph.pools, operating)  # type: ignore[arg-type]
+    _settle_rows(conn, listeners.records, graph.listeners, operating, refused)  # type: ignore[arg-type]
+    _settle_rows(conn, pools.records, graph.pools, operating, refused)  # type: ignore[arg-type]
     for m in live.members:
         if m.provisioning_status is ACTIVE and m.id in operating and (
                 m.operating_status is OperatingStatus.NO_MONITOR) != (
@@ -200,7 +212,7 @@ def settle(conn: Connection, graph: LoadBalancerGraph) -> None:
                                    updated_at=m.updated_at)
     lb = graph.loadbalancer
     values: dict[str, object] = {"sg_revision_applied": graph.security_group_revision,
-                                 "last_error": None}
+                                 "last_error": _refusal_summary(refused)}
     if lb.provisioning_status.pending:
         values.update(provisioning_status=ACTIVE, updated_at=utcnow())
         if lb.operating_status is OperatingStatus.OFFLINE or not lb.admin_state_up:
@@ -214,6 +226,13 @@ def settle(conn: Connection, graph: LoadBalancerGraph) -> None:
     amphorae.records.update_where(
         conn, (amp.loadbalancer_id == lb.id) & amp.failover_reason.is_not(None),
         failover_reason=None)
+
+
+def _refusal_summary(refused: dict[str, str]) -> str | None:
+    if not refused:
+        return None
+    text = "; ".join(f"{oid}: {why}" for oid, why in sorted(refused.items()))
+    return f"left out of the configuration (ERROR): {text}"[:1000]
 
 
 def _drop_orphans(conn: Connection, graph: LoadBalancerGraph) -> None:

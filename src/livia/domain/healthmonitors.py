@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from livia.domain.errors import InvalidInput
 from livia.domain.status import OperatingStatus, ProvisioningStatus
+from livia.domain.text import excerpt, full_match, line_fault
 
 
 class MonitorType(StrEnum):
@@ -68,11 +69,12 @@ class HealthMonitor:
         return tuple(codes.split(","))
 
 
-_EXPECTED_CODES = re.compile(r"^(\d{3}(\s*,\s*\d{3})*)$|^(\d{3}-\d{3})$")
-_URL_PATH = re.compile(r"^/[^\s?#]*(\?[^\s#]*)?$")
+_EXPECTED_CODES = re.compile(r"([0-9]{3}( *, *[0-9]{3})*)|([0-9]{3}-[0-9]{3})")
+# A request target as HTTP sends it: ASCII, no space, no fragment.
+_URL_PATH = re.compile(r"/[^\s?#]*(\?[^\s#]*)?")
 _DOMAIN = re.compile(
-    r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)"
-    r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$"
+    r"(?=.{1,253}\Z)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)"
+    r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?"
 )
 HTTP_DEFAULTS = {"http_method": HttpMethod.GET, "url_path": "/", "expected_codes": "200"}
 UDP_ONLY_TYPES = frozenset({MonitorType.UDP_CONNECT, MonitorType.SCTP})
@@ -93,22 +95,23 @@ def check(monitor: HealthMonitor, pool_protocol: str) -> None:
                 f"{', '.join(given)} is not a valid option for health monitors of type "
                 f"{monitor.type}"
             )
-    if monitor.expected_codes is not None and not _EXPECTED_CODES.match(monitor.expected_codes):
+    if monitor.expected_codes is not None and not _expected_codes_valid(monitor.expected_codes):
         raise InvalidInput(
             f"Invalid input for field/attribute expected_codes. Value: "
-            f"'{monitor.expected_codes}'. Value should match the pattern "
+            f"'{excerpt(monitor.expected_codes)}'. Value should match the pattern "
             "200, 200,202 or 200-204"
         )
-    if monitor.url_path is not None and not _URL_PATH.match(monitor.url_path):
+    if monitor.url_path is not None and not _url_path_valid(monitor.url_path):
         raise InvalidInput(
-            f"Invalid input for field/attribute url_path. Value: '{monitor.url_path}'. "
-            "Value should be a path starting with '/' without whitespace."
+            f"Invalid input for field/attribute url_path. Value: '{excerpt(monitor.url_path)}'."
+            " Value should be a path starting with '/', in ASCII, without whitespace or "
+            "control characters."
         )
     if monitor.domain_name is not None:
-        if not _DOMAIN.match(monitor.domain_name):
+        if not full_match(_DOMAIN, monitor.domain_name):
             raise InvalidInput(
                 f"Invalid input for field/attribute domain_name. Value: "
-                f"'{monitor.domain_name}'. Value should be a valid host name."
+                f"'{excerpt(monitor.domain_name)}'. Value should be a valid host name."
             )
         if monitor.http_version != 1.1:
             raise InvalidInput(
@@ -121,3 +124,16 @@ def check(monitor: HealthMonitor, pool_protocol: str) -> None:
     if monitor.delay < 0 or monitor.timeout < 0:
         raise InvalidInput("delay and timeout must be 0 or more.")
     del pool_protocol  # every supported pool protocol takes every supported monitor type
+
+
+def _url_path_valid(value: str) -> bool:
+    return value.isascii() and line_fault(value) is None and full_match(_URL_PATH, value)
+
+
+def _expected_codes_valid(value: str) -> bool:
+    if not value.isascii() or not full_match(_EXPECTED_CODES, value):
+        return False
+    if "-" in value:
+        low, high = (int(x) for x in value.split("-"))
+        return low <= high
+    return True

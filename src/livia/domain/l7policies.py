@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from livia.domain.errors import InvalidInput
 from livia.domain.status import OperatingStatus, ProvisioningStatus
+from livia.domain.text import excerpt, full_match, line_fault
 
 
 class L7Action(StrEnum):
@@ -43,7 +44,8 @@ class L7Policy:
     tags: tuple[str, ...] = ()
 
 
-_URL = re.compile(r"^https?://[^\s\x00-\x1f\x7f\"]+$")
+# What a redirect may point to: an absolute http(s) URL, one line, no space or '"'.
+_URL = re.compile(r"https?://[^\s\"]+")
 
 
 def check(policy: L7Policy) -> None:
@@ -56,9 +58,9 @@ def check(policy: L7Policy) -> None:
         raise InvalidInput("A REDIRECT_PREFIX policy needs redirect_prefix.")
     for field in ("redirect_url", "redirect_prefix"):
         value = getattr(policy, field)
-        if value is not None and not _URL.match(value):
+        if value is not None and (line_fault(value) or not full_match(_URL, value)):
             raise InvalidInput(
-                f"Invalid input for field/attribute {field}. Value: '{value}'. "
+                f"Invalid input for field/attribute {field}. Value: '{excerpt(value)}'. "
                 "Value should be an http or https URL without spaces or control characters."
             )
     if policy.redirect_http_code is not None and policy.redirect_http_code not in REDIRECT_CODES:

@@ -8,7 +8,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from livia.domain.errors import InvalidInput
+from livia.domain.regex import check_haproxy_regex
 from livia.domain.status import OperatingStatus, ProvisioningStatus
+from livia.domain.text import check_line, excerpt, full_match, is_http_token
 
 
 class L7RuleType(StrEnum):
@@ -51,28 +53,25 @@ class L7Rule:
     tags: tuple[str, ...] = ()
 
 
-# RFC 7230 token characters for header names; cookie names per RFC 6265. Less ' # $ `,
-# which HAProxy's configuration parser gives a meaning to: render refuses those too
-# (livia.render.values), so accepting them here left the rule in ERROR after a 201.
-_HEADER_NAME = re.compile(r"^[!%&*+\-.^_|~0-9A-Za-z]+$")
-_COOKIE_NAME = re.compile(r"^[!%&*+\-.^_|~0-9A-Za-z]+$")
-_DN_FIELD = re.compile(r"^[a-zA-Z][A-Za-z0-9-]*$")
-_FORBIDDEN_VALUE = re.compile(r"[\x00-\x1f\x7f]")
+_DN_FIELD = re.compile(r"[a-zA-Z][A-Za-z0-9-]*")
+# An OpenSSL verify result: a small non-negative integer, in ASCII digits only.
+_DIGITS = re.compile(r"[0-9]{1,9}")
 
 
 def check(rule: L7Rule) -> None:
-    """Octavia's rules for an L7 rule, on the rule as it will be stored."""
-    if _FORBIDDEN_VALUE.search(rule.value) or (rule.key and _FORBIDDEN_VALUE.search(rule.key)):
-        raise InvalidInput("L7 rule keys and values must not contain control characters.")
+    """Octavia's rules for an L7 rule, on the rule as it will be stored (and rendered)."""
+    check_line(rule.value, "value")
+    if rule.key is not None:
+        check_line(rule.key, "key")
     t, c = rule.type, rule.compare_type
     if t in (L7RuleType.HEADER, L7RuleType.COOKIE):
-        pattern = _HEADER_NAME if t is L7RuleType.HEADER else _COOKIE_NAME
         if not rule.key:
             raise InvalidInput(f"L7 rule type {t} needs a key.")
-        if not pattern.match(rule.key):
-            raise InvalidInput(f"Invalid key for L7 rule type {t}: {rule.key!r}.")
+        if not is_http_token(rule.key):
+            raise InvalidInput(f"Invalid key for L7 rule type {t}: '{excerpt(rule.key)}'. "
+                               "Header and cookie names are HTTP tokens without ' # $ or `.")
     elif t is L7RuleType.SSL_DN_FIELD:
-        if not rule.key or not _DN_FIELD.match(rule.key):
+        if not rule.key or not full_match(_DN_FIELD, rule.key):
             raise InvalidInput("L7 rule type SSL_DN_FIELD needs a key naming a DN field.")
     elif rule.key:
         raise InvalidInput(f"L7 rule type {t} does not take a key.")
@@ -82,12 +81,10 @@ def check(rule: L7Rule) -> None:
                                               or rule.value != "true"):
         raise InvalidInput("L7 rule type SSL_CONN_HAS_CERT takes EQUAL_TO and the value 'true'.")
     if t is L7RuleType.SSL_VERIFY_RESULT and (c is not CompareType.EQUAL_TO
-                                              or not rule.value.isdigit()):
+                                              or not full_match(_DIGITS, rule.value)):
         raise InvalidInput(
             "L7 rule type SSL_VERIFY_RESULT takes EQUAL_TO and a non-negative integer."
         )
     if c is CompareType.REGEX:
-        try:
-            re.compile(rule.value)
-        except re.error as exc:
-            raise InvalidInput(f"Invalid L7 rule regex {rule.value!r}: {exc}") from exc
+        check_haproxy_regex(rule.value, "value", caseless=t is L7RuleType.HOST_NAME)
+

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
 from livia.domain.errors import InvalidInput
 from livia.domain.status import OperatingStatus, ProvisioningStatus
+from livia.domain.text import excerpt, full_match
 
 
 class ListenerProtocol(StrEnum):
@@ -99,6 +101,8 @@ class Listener:
 
 TLS_VERSIONS = ("SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 ALPN_PROTOCOLS = ("h2", "http/1.1", "http/1.0")
+# An OpenSSL cipher list as Octavia takes it.
+TLS_CIPHERS = re.compile(r"[A-Za-z0-9\-+!:@=_.]*")
 CLIENT_AUTH = ("NONE", "OPTIONAL", "MANDATORY")
 
 
@@ -138,11 +142,23 @@ def check(listener: Listener) -> None:
         listener.hsts_max_age is None
     ):
         raise InvalidInput("HSTS options need hsts_max_age.")
-    for v in listener.tls_versions:
-        if v not in TLS_VERSIONS:
-            raise InvalidInput(f"Invalid TLS version {v!r}; valid: {', '.join(TLS_VERSIONS)}.")
-    for a in listener.alpn_protocols:
-        if a not in ALPN_PROTOCOLS:
-            raise InvalidInput(f"Invalid ALPN protocol {a!r}; valid: {', '.join(ALPN_PROTOCOLS)}.")
+    check_tls_options(listener.tls_versions, listener.alpn_protocols, listener.tls_ciphers)
     if listener.connection_limit < -1:
         raise InvalidInput("connection_limit must be -1 (unlimited) or more.")
+
+
+def check_tls_options(versions: tuple[str, ...] | list[str], alpn: tuple[str, ...] | list[str],
+                      ciphers: str | None) -> None:
+    """TLS versions, ALPN protocols and a cipher list, of a listener or of a pool."""
+    for v in versions:
+        if v not in TLS_VERSIONS:
+            raise InvalidInput(f"Invalid TLS version '{excerpt(v)}'; valid: "
+                               f"{', '.join(TLS_VERSIONS)}.")
+    for a in alpn:
+        if a not in ALPN_PROTOCOLS:
+            raise InvalidInput(f"Invalid ALPN protocol '{excerpt(a)}'; valid: "
+                               f"{', '.join(ALPN_PROTOCOLS)}.")
+    if ciphers is not None and not full_match(TLS_CIPHERS, ciphers):
+        raise InvalidInput(f"Invalid input for field/attribute tls_ciphers. Value: "
+                           f"'{excerpt(ciphers)}'. Value should be an OpenSSL cipher list "
+                           "(letters, digits and - + ! : @ = _ .).")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from livia.domain.errors import InvalidInput
-from livia.domain.listeners import ListenerProtocol
+from livia.domain.listeners import ListenerProtocol, check_tls_options
 from livia.domain.status import OperatingStatus, ProvisioningStatus
+from livia.domain.text import excerpt, is_http_token
 
 
 class PoolProtocol(StrEnum):
@@ -92,9 +92,6 @@ class Pool:
     tags: tuple[str, ...] = ()
 
 
-# An HTTP token (RFC 6265 cookie-name), less ' # $ ` which HAProxy's configuration
-# parser gives a meaning to: render refuses those too (livia.render.values).
-_COOKIE_NAME = re.compile(r"^[!%&*+\-.^_|~0-9A-Za-z]+$")
 
 
 def check(pool: Pool) -> None:
@@ -109,6 +106,7 @@ def check(pool: Pool) -> None:
             "Provider 'amphora' does not support a requested option: "
             "lb_algorithm SOURCE_IP_PORT is not supported for TCP-based pools."
         )
+    check_tls_options(pool.tls_versions, pool.alpn_protocols, pool.tls_ciphers)
     sp = pool.session_persistence
     if sp is None:
         return
@@ -122,9 +120,9 @@ def check(pool: Pool) -> None:
             "Validation failure: Field cookie_name is only valid with APP_COOKIE session "
             "persistence."
         )
-    if sp.cookie_name and (len(sp.cookie_name) > 255 or not _COOKIE_NAME.match(sp.cookie_name)):
+    if sp.cookie_name and (len(sp.cookie_name) > 255 or not is_http_token(sp.cookie_name)):
         raise InvalidInput(
-            f"Invalid input for field/attribute cookie_name. Value: '{sp.cookie_name}'. "
+            f"Invalid input for field/attribute cookie_name. Value: '{excerpt(sp.cookie_name)}'. "
             "Cookie names are HTTP tokens without ' # $ or `."
         )
     if sp.persistence_timeout is not None or sp.persistence_granularity is not None:

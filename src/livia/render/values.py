@@ -11,30 +11,21 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import unicodedata
 
 from livia.domain.errors import InvalidInput
+from livia.domain.text import check_line, excerpt, is_http_token
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 # Paths are chosen by the operator, not by users; keep them plain so that no
 # format needs quoting for them.
 _PATH = re.compile(r"/[A-Za-z0-9_./@+-]*\Z")
-# Header and cookie names: RFC 7230 token characters, without the ones
-# HAProxy's line and sample-argument parsers give a meaning to (' # $ `).
-_TOKEN = re.compile(r"[A-Za-z0-9!%&*+.^_|~-]+\Z")
-# Unicode categories that could end or split a line: controls (CR, LF, NUL,
-# tab...) and the line/paragraph separators.
-_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 def reject_control(value: str, what: str) -> str:
-    """Return value unchanged, or raise if it holds a character that could break a line."""
-    for char in value:
-        if unicodedata.category(char) in _FORBIDDEN_CATEGORIES:
-            raise InvalidInput(f"{what} contains a control character ({ord(char):#04x})")
-    return value
+    """Return value unchanged, or raise if it cannot be one line (the API's own check)."""
+    return check_line(value, what)
 
 
 def checked_id(value: str, what: str = "id") -> str:
@@ -51,8 +42,8 @@ def checked_path(value: str, what: str = "path") -> str:
 
 def checked_token(value: str | None, what: str) -> str:
     """A header or cookie name, which HAProxy reads unquoted inside a fetch's parentheses."""
-    if value is None or not _TOKEN.match(value):
-        raise InvalidInput(f"{what} {value!r} is not a valid HTTP token")
+    if value is None or not is_http_token(value):
+        raise InvalidInput(f"{what} '{excerpt(value or '')}' is not a valid HTTP token")
     return value
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from sqlalchemy import Connection
 
-from livia.api import listing
+from livia.api import listing, routing
 from livia.api.context import CallDep, parse_id
 from livia.api.schemas.fields import Out
 from livia.api.views import view
@@ -18,7 +18,7 @@ from livia.domain.status import AmphoraStatus, ProvisioningStatus
 from livia.store import amphorae, loadbalancers
 from livia.store.records import utcnow
 
-router = APIRouter(tags=["amphorae"])
+router = routing.router("amphorae")
 RESOURCE = "Amphora"
 
 

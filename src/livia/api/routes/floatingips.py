@@ -14,10 +14,10 @@ import dataclasses
 import ipaddress
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from sqlalchemy import Connection
 
-from livia.api import changes, listing
+from livia.api import changes, listing, routing
 from livia.api.context import Call, CallDep, new_id, parse_id
 from livia.api.routes import networks as network_routes
 from livia.api.schemas.floatingips import (
@@ -39,7 +39,7 @@ from livia.domain.networks import (
 from livia.store import floatingips, networks
 from livia.store.records import utcnow
 
-router = APIRouter(tags=["floatingips"])
+router = routing.router("floatingips")
 RESOURCE = "Floating IP"
 DOWN = "DOWN"
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from sqlalchemy import Connection
 
-from livia.api import changes, listing
+from livia.api import changes, listing, routing
 from livia.api.context import CallDep, new_id, parse_id
 from livia.api.schemas.healthmonitors import (
     HealthMonitorCreateBody,
@@ -26,7 +26,7 @@ from livia.domain.status import OperatingStatus, ProvisioningStatus
 from livia.store import healthmonitors, pools
 from livia.store.records import utcnow
 
-router = APIRouter(tags=["healthmonitors"])
+router = routing.router("healthmonitors")
 RESOURCE = "Health Monitor"
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from pydantic import Field
 from sqlalchemy import Connection
 
-from livia.api import changes, listing
+from livia.api import changes, listing, routing
 from livia.api.context import CallDep, new_id
 from livia.api.routes import networks as network_routes
 from livia.api.schemas.fields import Body, IpAddress, Out, Uuid
@@ -25,7 +25,7 @@ from livia.domain.networks import OWNER_INSTANCE
 from livia.store import instances, networks, tables
 from livia.store.records import utcnow
 
-router = APIRouter(tags=["instances"])
+router = routing.router("instances")
 RESOURCE = "Instance"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
 

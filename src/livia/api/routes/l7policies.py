@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from sqlalchemy import Connection
 
-from livia.api import changes, listing
+from livia.api import changes, listing, routing
 from livia.api.context import CallDep, new_id, parse_id
 from livia.api.routes import l7rules as rule_routes
 from livia.api.routes import pools as pool_routes
@@ -30,7 +30,7 @@ from livia.domain.status import OperatingStatus, ProvisioningStatus
 from livia.store import l7policies, l7rules, listeners, loadbalancers, pools
 from livia.store.records import utcnow
 
-router = APIRouter(tags=["l7policies"])
+router = routing.router("l7policies")
 RESOURCE = "L7 Policy"
 HTTP_LISTENERS = (ListenerProtocol.HTTP, ListenerProtocol.TERMINATED_HTTPS)
 

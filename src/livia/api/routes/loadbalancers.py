@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from sqlalchemy import Connection
 
-from livia.api import listing, vips
+from livia.api import listing, routing, vips
 from livia.api.context import CallDep, new_id, parse_id
 from livia.api.routes import listeners as listener_routes
 from livia.api.routes import pools as pool_routes
@@ -43,7 +43,7 @@ from livia.store import (
 )
 from livia.store.records import utcnow
 
-router = APIRouter(tags=["loadbalancers"])
+router = routing.router("loadbalancers")
 RESOURCE = "Load Balancer"
 HIDDEN = ("topology", "vrrp_id", "security_group_id")
 

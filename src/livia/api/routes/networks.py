@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from sqlalchemy import Connection, or_
 
-from livia.api import changes, listing
+from livia.api import changes, listing, routing
 from livia.api.context import Call, CallDep, new_id, parse_id
 from livia.api.schemas.networks import (
     NetworkCreateBody,
@@ -21,7 +21,7 @@ from livia.domain.networks import Network
 from livia.store import networks, tables
 from livia.store.records import utcnow
 
-router = APIRouter(tags=["networks"])
+router = routing.router("networks")
 RESOURCE = "Network"
 DELETING = "DELETING"
 

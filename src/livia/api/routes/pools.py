@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from sqlalchemy import Connection
 
-from livia.api import changes, listing
+from livia.api import changes, listing, routing
 from livia.api.context import CallDep, new_id, parse_id
 from livia.api.routes import healthmonitors as monitor_routes
 from livia.api.routes import members as member_routes
@@ -23,7 +23,7 @@ from livia.domain.status import OperatingStatus, ProvisioningStatus
 from livia.store import healthmonitors, l7policies, listeners, loadbalancers, members, pools
 from livia.store.records import utcnow
 
-router = APIRouter(tags=["pools"])
+router = routing.router("pools")
 RESOURCE = "Pool"
 
 

@@ -16,10 +16,10 @@ import ipaddress
 from collections.abc import Sequence
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from sqlalchemy import ColumnElement, Connection
 
-from livia.api import changes, listing
+from livia.api import changes, listing, routing
 from livia.api.context import Call, CallDep, parse_id
 from livia.api.routes import floatingips as floatingip_routes
 from livia.api.routes import networks as network_routes
@@ -36,7 +36,7 @@ from livia.domain.errors import Conflict, Forbidden, InUse, InvalidInput, NotFou
 from livia.domain.networks import OWNER_INSTANCE, FixedIp, Network, Port, Subnet
 from livia.store import networks, tables
 
-router = APIRouter(tags=["ports"])
+router = routing.router("ports")
 RESOURCE = "Port"
 MANAGED_PREFIXES = ("Octavia", "livia:", "network:")
 IGNORED = {"binding_vnic_type", "binding_host_id", "binding_profile", "port_security_enabled",

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 
+from livia.api import routing
 from livia.api.context import CallDep
 from livia.domain.loadbalancers import PROVIDERS
 
-router = APIRouter(tags=["discovery"])
+router = routing.router("discovery")
 
 # Octavia's API minor versions are additive; clients take the last one as current.
 MINOR_VERSIONS = 30

@@ -15,10 +15,10 @@ import ipaddress
 from collections.abc import Sequence
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from sqlalchemy import Connection
 
-from livia.api import changes, listing
+from livia.api import changes, listing, routing
 from livia.api.context import Call, CallDep, new_id, parse_id
 from livia.api.routes.networks import neutron_time
 from livia.api.schemas.security_groups import (
@@ -40,7 +40,7 @@ from livia.domain.status import ProvisioningStatus
 from livia.store import loadbalancers, networks, security_groups, tables
 from livia.store.records import utcnow
 
-router = APIRouter(tags=["security-groups"])
+router = routing.router("security-groups")
 
 LISTENER_RULE = "listener {}"
 RESOURCE = "Security group"

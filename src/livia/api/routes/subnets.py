@@ -5,10 +5,10 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from sqlalchemy import Connection
 
-from livia.api import changes, listing
+from livia.api import changes, listing, routing
 from livia.api.context import Call, CallDep, new_id, parse_id
 from livia.api.routes import networks as network_routes
 from livia.api.schemas.networks import (
@@ -23,7 +23,7 @@ from livia.domain.networks import AllocationPool, Subnet
 from livia.store import networks, tables
 from livia.store.records import utcnow
 
-router = APIRouter(tags=["subnets"])
+router = routing.router("subnets")
 RESOURCE = "Subnet"
 
 
