@@ -34,32 +34,34 @@ def _tree(stack: Stack) -> dict[str, Any]:
     return {"lb": lb, "listener": listener, "pool": pool}
 
 
+MARK = "\ue000"  # stands for the bad escape until the body is JSON text
+
+
 def _bodies(t: dict[str, Any], bad: str) -> list[tuple[str, str, str]]:
     """(method, path, JSON text) with ``bad`` (a JSON escape) in one string each."""
     lb_id, listener_id, pool_id = t["lb"]["id"], t["listener"]["id"], t["pool"]["id"]
-    return [
-        ("POST", f"{LBAAS}/listeners", '{"listener": {"loadbalancer_id": "%s", "protocol": '
-         '"HTTP", "protocol_port": 81, "insert_headers": {"X-Forwarded-For": "%s"}}}'
-         % (lb_id, bad)),
-        ("POST", f"{LBAAS}/listeners", '{"listener": {"loadbalancer_id": "%s", "protocol": '
-         '"HTTP", "protocol_port": 82, "insert_headers": {"X-Forwarded-%s": "true"}}}'
-         % (lb_id, bad)),
-        ("POST", f"{LBAAS}/pools", '{"pool": {"loadbalancer_id": "%s", "protocol": "HTTP", '
-         '"lb_algorithm": "ROUND_ROBIN", "tls_versions": ["TLSv1.2%s"]}}' % (lb_id, bad)),
-        ("POST", f"{LBAAS}/pools", '{"pool": {"loadbalancer_id": "%s", "protocol": "HTTP", '
-         '"lb_algorithm": "ROUND_ROBIN", "alpn_protocols": ["h2%s"]}}' % (lb_id, bad)),
-        ("POST", f"{LBAAS}/pools", '{"pool": {"loadbalancer_id": "%s", "protocol": "HTTP", '
-         '"lb_algorithm": "ROUND_ROBIN", "tls_ciphers": "ECDHE%s"}}' % (lb_id, bad)),
-        ("PUT", f"{LBAAS}/listeners/{listener_id}", '{"listener": {"name": "a%s"}}' % bad),
-        ("PUT", f"{LBAAS}/pools/{pool_id}", '{"pool": {"description": "%s"}}' % bad),
-        ("PUT", f"{LBAAS}/loadbalancers/{lb_id}", '{"loadbalancer": {"tags": ["t%s"]}}' % bad),
-        ("POST", f"{LBAAS}/healthmonitors", '{"healthmonitor": {"pool_id": "%s", "type": '
-         '"HTTP", "delay": 5, "timeout": 3, "max_retries": 3, "url_path": "/%s"}}'
-         % (pool_id, bad)),
-        ("POST", f"{LBAAS}/pools/{pool_id}/members", '{"member": {"address": "10.91.0.9", '
-         '"protocol_port": 80, "name": "%s"}}' % bad),
-        ("POST", "/v2.0/networks", '{"network": {"name": "n%s"}}' % bad),
+    pool = {"loadbalancer_id": lb_id, "protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN"}
+    listener = {"loadbalancer_id": lb_id, "protocol": "HTTP"}
+    monitor = {"pool_id": pool_id, "type": "HTTP", "delay": 5, "timeout": 3, "max_retries": 3}
+    cases: list[tuple[str, str, dict[str, Any]]] = [
+        ("POST", f"{LBAAS}/listeners", {"listener": {
+            **listener, "protocol_port": 81, "insert_headers": {"X-Forwarded-For": MARK}}}),
+        ("POST", f"{LBAAS}/listeners", {"listener": {
+            **listener, "protocol_port": 82, "insert_headers": {f"X-Forwarded-{MARK}": "true"}}}),
+        ("POST", f"{LBAAS}/pools", {"pool": {**pool, "tls_versions": [f"TLSv1.2{MARK}"]}}),
+        ("POST", f"{LBAAS}/pools", {"pool": {**pool, "alpn_protocols": [f"h2{MARK}"]}}),
+        ("POST", f"{LBAAS}/pools", {"pool": {**pool, "tls_ciphers": f"ECDHE{MARK}"}}),
+        ("PUT", f"{LBAAS}/listeners/{listener_id}", {"listener": {"name": f"a{MARK}"}}),
+        ("PUT", f"{LBAAS}/pools/{pool_id}", {"pool": {"description": MARK}}),
+        ("PUT", f"{LBAAS}/loadbalancers/{lb_id}", {"loadbalancer": {"tags": [f"t{MARK}"]}}),
+        ("POST", f"{LBAAS}/healthmonitors", {"healthmonitor": {**monitor,
+                                                               "url_path": f"/{MARK}"}}),
+        ("POST", f"{LBAAS}/pools/{pool_id}/members", {"member": {
+            "address": "10.91.0.9", "protocol_port": 80, "name": MARK}}),
+        ("POST", "/v2.0/networks", {"network": {"name": f"n{MARK}"}}),
     ]
+    return [(method, path, json.dumps(body).replace("\\ue000", bad))
+            for method, path, body in cases]
 
 
 @pytest.mark.parametrize("bad", [LONE, NUL, "\\udfff", "x\\ud83dy"])
