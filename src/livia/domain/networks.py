@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from livia.domain.errors import InvalidInput
+from livia.domain.text import excerpt
+
 
 @dataclass(frozen=True, slots=True)
 class Network:
@@ -136,3 +139,31 @@ OWNER_MEMBER = "livia:amphora-member"
 OWNER_INSTANCE = "compute:livia"
 OWNER_FLOATINGIP = "network:floatingip"
 OWNER_FIP_ROUTER = "network:router_gateway"
+
+# Neutron's IP protocol names with their numbers: what a security group rule may name.
+IP_PROTOCOLS: dict[str, int] = {
+    "ah": 51, "dccp": 33, "egp": 8, "esp": 50, "gre": 47, "icmp": 1, "icmpv6": 58,
+    "igmp": 2, "ipip": 4, "ipv6-encap": 41, "ipv6-frag": 44, "ipv6-icmp": 58,
+    "ipv6-nonxt": 59, "ipv6-opts": 60, "ipv6-route": 43, "ospf": 89, "pgm": 113,
+    "rsvp": 46, "sctp": 132, "tcp": 6, "udp": 17, "udplite": 136, "vrrp": 112,
+}  # fmt: skip
+# IP protocols whose rules may carry a port range (tcp, udp, dccp, sctp, udplite).
+PORTED_PROTOCOLS = frozenset({6, 17, 33, 132, 136})
+ICMP, ICMPV6 = 1, 58
+
+
+def protocol_number(protocol: str | None, ethertype: str) -> int | None:
+    """The IP protocol a rule matches (None: any). ``protocol`` is a name of
+    :data:`IP_PROTOCOLS` (any case) or a number 0-255 in ASCII digits; "icmp" in an
+    IPv6 rule means ICMPv6, as Neutron reads it."""
+    if protocol is None or protocol.lower() in ("", "any"):
+        return None
+    name = protocol.lower()
+    if name.isascii() and name.isdigit() and int(name) <= 255:
+        number = int(name)
+    elif name in IP_PROTOCOLS:
+        number = IP_PROTOCOLS[name]
+    else:
+        raise InvalidInput(f"Protocol '{excerpt(protocol)}' is not supported; use one of "
+                           f"{', '.join(sorted(IP_PROTOCOLS))}, a number 0-255 or any.")
+    return ICMPV6 if (number == ICMP and ethertype == "IPv6") else number

@@ -23,21 +23,18 @@ from typing import Literal
 from livia.domain.amphorae import Amphora
 from livia.domain.errors import InvalidInput
 from livia.domain.loadbalancers import LoadBalancerGraph
-from livia.domain.networks import SecurityGroupRule
+from livia.domain.networks import (
+    ICMP,
+    ICMPV6,
+    PORTED_PROTOCOLS,
+    SecurityGroupRule,
+    protocol_number,
+)
 from livia.domain.status import Topology
 from livia.render.engine import render_template
 from livia.render.keepalived import vrrp_peer_addresses
 from livia.render.values import checked_id, checked_ip, checked_network, checked_port
 
-# Neutron's protocol names and their IP protocol numbers.
-PROTOCOLS: dict[str, int] = {
-    "ah": 51, "dccp": 33, "egp": 8, "esp": 50, "gre": 47, "icmp": 1, "icmpv6": 58,
-    "igmp": 2, "ipip": 4, "ipv6-encap": 41, "ipv6-frag": 44, "ipv6-icmp": 58,
-    "ipv6-nonxt": 59, "ipv6-opts": 60, "ipv6-route": 43, "ospf": 89, "pgm": 113,
-    "rsvp": 46, "sctp": 132, "tcp": 6, "udp": 17, "udplite": 136, "vrrp": 112,
-}  # fmt: skip
-_WITH_PORTS = frozenset({6, 17, 33, 132, 136})
-_ICMP, _ICMPV6 = 1, 58
 _FAMILIES: dict[str, tuple[Literal["ipv4", "ipv6"], Literal["ip", "ip6"], int]] = {
     "IPv4": ("ipv4", "ip", 4),
     "IPv6": ("ipv6", "ip6", 6),
@@ -132,15 +129,15 @@ def _accept(rule: SecurityGroupRule) -> AcceptView:
     nfproto, family, version = _FAMILIES[rule.ethertype]
     l4proto = _protocol(rule.protocol, version, what)
     icmp: Literal["icmp", "icmpv6"] | None = None
-    if l4proto in (_ICMP, _ICMPV6):
-        icmp = "icmp" if l4proto == _ICMP else "icmpv6"
+    if l4proto in (ICMP, ICMPV6):
+        icmp = "icmp" if l4proto == ICMP else "icmpv6"
     return AcceptView(
         id=checked_id(rule.id, "security group rule id"),
         nfproto=nfproto,
         family=family,
         source=_source(rule.remote_ip_prefix, version, what),
         l4proto=l4proto,
-        dport=_ports(rule, what) if l4proto in _WITH_PORTS else None,
+        dport=_ports(rule, what) if l4proto in PORTED_PROTOCOLS else None,
         icmp=icmp,
         icmp_type=_icmp_field(rule.port_range_min, what) if icmp else None,
         icmp_code=_icmp_field(rule.port_range_max, what) if icmp else None,
@@ -148,18 +145,8 @@ def _accept(rule: SecurityGroupRule) -> AcceptView:
 
 
 def _protocol(protocol: str | None, version: int, what: str) -> int | None:
-    if protocol is None or protocol.lower() in ("", "any"):
-        return None
-    name = protocol.lower()
-    if name.isdigit() and int(name) <= 255:
-        number = int(name)
-    elif name in PROTOCOLS:
-        number = PROTOCOLS[name]
-    else:
-        raise InvalidInput(f"{what}: unknown protocol {protocol!r}")
-    if version == 6 and number == _ICMP:
-        return _ICMPV6  # Neutron reads "icmp" in an IPv6 rule as ICMPv6
-    if version == 4 and number == _ICMPV6:
+    number = protocol_number(protocol, "IPv6" if version == 6 else "IPv4")
+    if version == 4 and number == ICMPV6:
         raise InvalidInput(f"{what}: ICMPv6 in an IPv4 rule")
     return number
 

@@ -22,7 +22,6 @@ from livia.api import changes, listing, routing
 from livia.api.context import Call, CallDep, new_id, parse_id
 from livia.api.routes.networks import neutron_time
 from livia.api.schemas.security_groups import (
-    PROTOCOL_NUMBERS,
     GroupCreateBody,
     GroupMany,
     GroupOne,
@@ -35,7 +34,14 @@ from livia.api.schemas.security_groups import (
 from livia.domain.errors import Conflict, Duplicate, InUse, InvalidInput, NotFound
 from livia.domain.listeners import Listener
 from livia.domain.loadbalancers import LoadBalancer
-from livia.domain.networks import SecurityGroup, SecurityGroupRule
+from livia.domain.networks import (
+    ICMP,
+    ICMPV6,
+    PORTED_PROTOCOLS,
+    SecurityGroup,
+    SecurityGroupRule,
+    protocol_number,
+)
 from livia.domain.status import ProvisioningStatus
 from livia.store import loadbalancers, networks, security_groups, tables
 from livia.store.records import utcnow
@@ -45,9 +51,6 @@ router = routing.router("security-groups")
 LISTENER_RULE = "listener {}"
 RESOURCE = "Security group"
 RULE = "Security group rule"
-# IP protocols whose rules may carry a port range (tcp, udp, dccp, sctp, udplite).
-WITH_PORTS = frozenset({6, 17, 33, 132, 136})
-ICMP, ICMPV6 = 1, 58
 FAMILY = {"IPv4": 4, "IPv6": 6}
 
 
@@ -255,14 +258,6 @@ def delete_security_group(group_id: str, call: CallDep) -> Response:
 
 # -- security group rules -----------------------------------------------------
 
-def protocol_number(protocol: str | None, ethertype: str) -> int | None:
-    """The IP protocol a rule matches; "icmp" in an IPv6 rule means ICMPv6."""
-    if protocol is None:
-        return None
-    number = int(protocol) if protocol.isdigit() else PROTOCOL_NUMBERS[protocol]
-    return ICMPV6 if (number == ICMP and ethertype == "IPv6") else number
-
-
 def _check_family(spec: RuleCreate) -> None:
     if protocol_number(spec.protocol, spec.ethertype) == ICMPV6 and spec.ethertype == "IPv4":
         raise InvalidInput(f"Protocol {spec.protocol} is ICMPv6: the rule's ethertype must "
@@ -285,7 +280,7 @@ def _check_ports(spec: RuleCreate) -> None:
     if number is None:
         raise InvalidInput("port_range_min/port_range_max need a protocol (tcp, udp, sctp, "
                            "icmp...) in the same rule.")
-    if number in WITH_PORTS:
+    if number in PORTED_PROTOCOLS:
         if low == 0 or high == 0:
             raise InvalidInput("Port 0 cannot be part of a port range; ports are 1-65535.")
         if low is None or high is None or low > high:

@@ -7,14 +7,8 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field
 
 from livia.api.schemas.fields import Body, Cidr, Name, Out, Tags, Uuid
-
-# The IP protocol names Neutron accepts in a rule, with their numbers.
-PROTOCOL_NUMBERS: dict[str, int] = {
-    "ah": 51, "dccp": 33, "egp": 8, "esp": 50, "gre": 47, "icmp": 1, "icmpv6": 58,
-    "igmp": 2, "ipip": 4, "ipv6-encap": 41, "ipv6-frag": 44, "ipv6-icmp": 58,
-    "ipv6-nonxt": 59, "ipv6-opts": 60, "ipv6-route": 43, "ospf": 89, "pgm": 113,
-    "rsvp": 46, "sctp": 132, "tcp": 6, "udp": 17, "udplite": 136, "vrrp": 112,
-}  # fmt: skip
+from livia.domain.networks import IP_PROTOCOLS
+from livia.domain.text import excerpt
 
 
 def _ethertype(value: object) -> object:
@@ -37,13 +31,13 @@ def _protocol(value: object) -> object:
     lowered = value.strip().lower()
     if lowered in ("", "any"):
         return None
-    if lowered.isdigit():
+    if lowered.isascii() and lowered.isdigit():
         if int(lowered) > 255:
             raise ValueError("A protocol number is within 0-255")
         return str(int(lowered))
-    if lowered not in PROTOCOL_NUMBERS:
-        raise ValueError(f"Protocol {value} is not supported; use one of "
-                         f"{', '.join(sorted(PROTOCOL_NUMBERS))}, a number 0-255 or any")
+    if lowered not in IP_PROTOCOLS:
+        raise ValueError(f"Protocol {excerpt(value)} is not supported; use one of "
+                         f"{', '.join(sorted(IP_PROTOCOLS))}, a number 0-255 or any")
     return lowered
 
 
