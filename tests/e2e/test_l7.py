@@ -166,3 +166,21 @@ def test_invert_inverts_a_rule(livia: LiviaHost, site: Site, add_policy: AddPoli
     }
     assert got == {"without the header": "HTTP 403", "header yes": "w1",
                    "header no": "HTTP 403"}, got
+
+
+def test_regexes_are_pcre2_as_haproxy_runs_them(livia: LiviaHost, site: Site,
+                                                add_policy: AddPolicy) -> None:
+    """PCRE2 syntax Python's re lacks (\\p{Lu}) routes traffic; Python-only syntax, which
+    HAProxy refuses, is a 400 and leaves the load balancer serving as before."""
+    add_policy("REDIRECT_TO_POOL", [rule("PATH", "REGEX", r"^/api/\p{Lu}\d+$")],
+               redirect_pool_id=site.api_pool_id)
+    got = {path: served(ask(livia, site, path)) for path in ("/api/A12", "/api/a12", "/")}
+    assert got == {"/api/A12": "a1", "/api/a12": "w1", "/": "w1"}, got
+    for pattern in ("(?a)x", "(?u)x", "x\\N{DIGIT ONE}"):
+        fault = livia.call("POST", "/v2/lbaas/l7policies", {"l7policy": {
+            "listener_id": site.lb.listener_id, "action": "REJECT",
+            "rules": [rule("PATH", "REGEX", pattern)]}}, expect=400)
+        assert "PCRE2" in fault["faultstring"], fault
+    assert livia.call("GET", f"/v2/lbaas/loadbalancers/{site.lb.id}")["loadbalancer"][
+        "provisioning_status"] == "ACTIVE"
+    assert served(ask(livia, site, "/api/B7")) == "a1"

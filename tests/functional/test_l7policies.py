@@ -183,3 +183,24 @@ def test_changes_while_pending_are_409(stack: Stack) -> None:
             "type": "PATH", "compare_type": "STARTS_WITH", "value": "/x"}}), 409)
     stack.wait_for(lb["id"])
     assert expect(stack.api.get(path), 200)["l7policy"]["name"] == "busy"
+
+
+def test_deleting_a_policy_deletes_its_rules(stack: Stack) -> None:
+    """Its rules go with it (a foreign key failed before: the policy stayed, in ERROR, and
+    the next change of the load balancer put it back into haproxy.cfg)."""
+    lb = stack.create_lb()
+    listener = stack.create_listener(lb["id"])
+    policy = expect(stack.api.post(POLICIES, json={"l7policy": {
+        "listener_id": listener["id"], "action": "REJECT", "rules": [
+            {"type": "HEADER", "compare_type": "EQUAL_TO", "key": "X-Allowed", "value": "yes",
+             "invert": True}, {"type": "PATH", "compare_type": "STARTS_WITH", "value": "/"}]}}),
+                    201)["l7policy"]
+    stack.wait_for(lb["id"])
+    assert stack.api.delete(f"{POLICIES}/{policy['id']}").status_code == 204
+    stack.wait_for(lb["id"])
+    assert stack.last_error(lb["id"]) is None
+    fault(stack.api.get(f"{POLICIES}/{policy['id']}"), 404)
+    fault(stack.api.get(f"{POLICIES}/{policy['id']}/rules"), 404)
+    stack.create_listener(lb["id"], port=81)  # a later change does not bring it back
+    for amp in stack.agents.amphorae.values():
+        assert "http-request deny" not in (amp.haproxy or ""), amp.haproxy

@@ -198,6 +198,10 @@ def settle(conn: Connection, graph: LoadBalancerGraph,
         elif m.operating_status is OperatingStatus.NO_MONITOR:
             operating[m.id] = OperatingStatus.OFFLINE
     _settle_rows(conn, l7rules.records, graph.l7rules, operating, refused)  # type: ignore[arg-type]
+    gone_policies = {p.id for p in graph.l7policies if p.provisioning_status is PENDING_DELETE}
+    for r in graph.l7rules:  # a policy's rules go with it
+        if r.l7policy_id in gone_policies and r.provisioning_status is not PENDING_DELETE:
+            l7rules.records.delete(conn, r.id)
     _settle_rows(conn, l7policies.records, graph.l7policies, operating, refused)  # type: ignore[arg-type]
     _settle_rows(conn, members.records, graph.members, operating, refused)  # type: ignore[arg-type]
     _settle_rows(conn, healthmonitors.records, graph.healthmonitors, operating, refused)  # type: ignore[arg-type]
