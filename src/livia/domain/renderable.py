@@ -68,8 +68,8 @@ def without(graph: LoadBalancerGraph, refused: dict[str, str]) -> LoadBalancerGr
     kept_policies = {p.id for p in policy_list}
     pool_list = tuple(p for p in live.pools if p.id not in gone)
     kept_pools = {p.id for p in pool_list}
-    return LoadBalancerGraph(
-        loadbalancer=live.loadbalancer,
+    return replace(
+        live,
         listeners=tuple(_without_default_pool(li, kept_pools) for li in listener_list),
         pools=pool_list,
         members=tuple(m for m in live.members if m.id not in gone and m.pool_id in kept_pools),
@@ -79,13 +79,6 @@ def without(graph: LoadBalancerGraph, refused: dict[str, str]) -> LoadBalancerGr
         # as it does one that routes to a disabled pool.
         l7policies=policy_list,
         l7rules=tuple(r for r in live.l7rules if r.l7policy_id in kept_policies),
-        amphorae=live.amphorae,
-        vip_port=live.vip_port,
-        vip_subnet=live.vip_subnet,
-        member_subnets=live.member_subnets,
-        security_group_rules=live.security_group_rules,
-        security_group_revision=live.security_group_revision,
-        ports=live.ports,
     )
 
 
