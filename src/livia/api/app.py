@@ -14,6 +14,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
 from livia.api import errors
+from livia.api.body_limit import BodyLimit
 from livia.api.context import ApiServices
 from livia.api.routes import (
     amphorae,
@@ -56,6 +57,7 @@ def create_app(services: ApiServices) -> FastAPI:
                   openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
     app.state.services = services
     errors.install(app)
+    app.add_middleware(BodyLimit, max_bytes=services.settings.max_request_body_bytes)
     app.include_router(root.router)
     for version in ("v2", "v2.0"):
         tag = version.replace(".", "_")
