@@ -91,9 +91,13 @@ async def respond(scope: Scope, send: Send, error: LiviaError) -> None:
 
 
 def _location(loc: tuple[Any, ...]) -> str:
-    parts = [quote(str(p)) for p in loc if p not in ("body", "query", "path", "header")]
-    # Drop the envelope key ("loadbalancer", "listener", ...) when deeper fields exist.
-    return parts[-1] if parts else "body"
+    """The field a validation error is about: ``tags`` for ``tags[3]``, ``insert_headers``
+    for one of its keys (as Octavia names them), the innermost field otherwise."""
+    parts = [p for p in loc if p not in ("body", "query", "path", "header")]
+    if len(parts) >= 3 and parts[-1] == "[key]":
+        parts = parts[:-2]
+    names = [quote(str(p)) for p in parts if not isinstance(p, int)]
+    return names[-1] if names else "body"
 
 
 def describe_validation(exc: RequestValidationError) -> str:

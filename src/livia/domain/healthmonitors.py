@@ -8,6 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from livia.domain.errors import InvalidInput
+from livia.domain.limits import quote
 from livia.domain.status import OperatingStatus, ProvisioningStatus
 
 
@@ -101,7 +102,7 @@ def check(monitor: HealthMonitor, pool_protocol: str) -> None:
         )
     if monitor.url_path is not None and not _URL_PATH.match(monitor.url_path):
         raise InvalidInput(
-            f"Invalid input for field/attribute url_path. Value: '{monitor.url_path}'. "
+            f"Invalid input for field/attribute url_path. Value: '{quote(monitor.url_path)}'. "
             "Value should be a path starting with '/' without whitespace."
         )
     if monitor.domain_name is not None:

@@ -8,6 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from livia.domain.errors import InvalidInput
+from livia.domain.limits import quote
 from livia.domain.status import OperatingStatus, ProvisioningStatus
 
 
@@ -58,7 +59,7 @@ def check(policy: L7Policy) -> None:
         value = getattr(policy, field)
         if value is not None and not _URL.match(value):
             raise InvalidInput(
-                f"Invalid input for field/attribute {field}. Value: '{value}'. "
+                f"Invalid input for field/attribute {field}. Value: '{quote(value)}'. "
                 "Value should be an http or https URL without spaces or control characters."
             )
     if policy.redirect_http_code is not None and policy.redirect_http_code not in REDIRECT_CODES:

@@ -26,6 +26,8 @@ DOMAIN_NAME_LENGTH = 255
 L7_VALUE_LENGTH = 255  # l7rule key and value
 PROVIDER_LENGTH = 64
 SHORT_TEXT_LENGTH = 255  # every other free-text field (device_owner, dns_name, ...)
+ID_LENGTH = 45  # a UUID in any form Python parses ("urn:uuid:" + 36)
+ADDRESS_LENGTH = 64  # an IP address or CIDR, IPv6 with a zone included
 
 # -- counts -------------------------------------------------------------------------------
 MAX_TAGS = 50  # per object (Nova's limit; Octavia and Neutron set none)
@@ -39,6 +41,8 @@ MAX_DNS_NAMESERVERS = 5  # Neutron's max_dns_nameservers
 MAX_HOST_ROUTES = 20  # Neutron's max_subnet_host_routes
 MAX_FIXED_IPS = 10
 MAX_ALLOCATION_POOLS = 20
+MAX_COMMAND_ARGS = 100  # an instance's command
+COMMAND_ARG_LENGTH = 4096
 
 # -- one request --------------------------------------------------------------------------
 # Keystone's max_request_body_size is 112 KiB; Livia takes more so that a

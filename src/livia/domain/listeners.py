@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from livia.domain.errors import InvalidInput
+from livia.domain.limits import quote
 from livia.domain.status import OperatingStatus, ProvisioningStatus
 
 
@@ -117,7 +118,8 @@ def check(listener: Listener) -> None:
         bad = sorted(h for h in listener.insert_headers if h not in allowed)
         if bad:
             raise InvalidInput(
-                f"{bad} is not a valid option for {listener.protocol} protocol listener."
+                f"{quote(str(bad))} is not a valid option for {listener.protocol} protocol "
+                "listener."
             )
     tls_fields = {
         "default_tls_container_ref": listener.default_tls_container_ref,
@@ -140,9 +142,11 @@ def check(listener: Listener) -> None:
         raise InvalidInput("HSTS options need hsts_max_age.")
     for v in listener.tls_versions:
         if v not in TLS_VERSIONS:
-            raise InvalidInput(f"Invalid TLS version {v!r}; valid: {', '.join(TLS_VERSIONS)}.")
+            raise InvalidInput(f"Invalid TLS version {quote(repr(v))}; valid: "
+                               f"{', '.join(TLS_VERSIONS)}.")
     for a in listener.alpn_protocols:
         if a not in ALPN_PROTOCOLS:
-            raise InvalidInput(f"Invalid ALPN protocol {a!r}; valid: {', '.join(ALPN_PROTOCOLS)}.")
+            raise InvalidInput(f"Invalid ALPN protocol {quote(repr(a))}; valid: "
+                               f"{', '.join(ALPN_PROTOCOLS)}.")
     if listener.connection_limit < -1:
         raise InvalidInput("connection_limit must be -1 (unlimited) or more.")

@@ -8,6 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from livia.domain.errors import InvalidInput
+from livia.domain.limits import quote
 from livia.domain.listeners import ListenerProtocol
 from livia.domain.status import OperatingStatus, ProvisioningStatus
 
@@ -124,7 +125,7 @@ def check(pool: Pool) -> None:
         )
     if sp.cookie_name and (len(sp.cookie_name) > 255 or not _COOKIE_NAME.match(sp.cookie_name)):
         raise InvalidInput(
-            f"Invalid input for field/attribute cookie_name. Value: '{sp.cookie_name}'. "
+            f"Invalid input for field/attribute cookie_name. Value: '{quote(sp.cookie_name)}'. "
             "Cookie names are HTTP tokens without ' # $ or `."
         )
     if sp.persistence_timeout is not None or sp.persistence_granularity is not None:
