@@ -7,6 +7,7 @@ from typing import Any, NoReturn
 from fastapi import APIRouter, Request
 
 from livia.api.context import CallDep
+from livia.api.openapi import documented
 from livia.domain.errors import Forbidden
 from livia.domain.limits import quote
 from livia.domain.loadbalancers import PROVIDERS
@@ -58,7 +59,7 @@ def _no_project_lookup(what: str) -> NoReturn:
 
 
 @router.get("/projects/{project_id}", summary="Keystone stand-in: project look-ups are refused",
-            response_model=None)
+            response_model=None, responses=documented(403))
 @router.get("/v3/projects/{project_id}", include_in_schema=False, response_model=None)
 def project(project_id: str) -> NoReturn:
     """The CLI resolves ``--project X`` through Keystone and uses X as given on a 403."""
@@ -66,7 +67,7 @@ def project(project_id: str) -> NoReturn:
 
 
 @router.get("/projects", summary="Keystone stand-in: project searches are refused",
-            response_model=None)
+            response_model=None, responses=documented(403))
 @router.get("/v3/projects", include_in_schema=False, response_model=None)
 def projects(name: str = "") -> NoReturn:
     """After ``GET /projects/X`` the CLI searches ``?name=X``; only a 403 lets it use X as given
