@@ -52,6 +52,12 @@ class Settings:
     api_base_url: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if self.max_request_body_bytes < 1:
+            raise ValueError("max_request_body_bytes must be at least 1")
+        if self.http_header_timeout <= 0 or self.http_body_timeout <= 0:
+            raise ValueError("the HTTP header and body timeouts must be positive")
+
     @property
     def database(self) -> str:
         return self.database_url or f"sqlite:///{self.state_dir / 'livia.db'}"
