@@ -10,6 +10,7 @@ stops at the end of the module whatever happened.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -189,6 +190,17 @@ def test_bodies_within_the_cap_go_on_to_authentication(server: Server) -> None:
                           headers={"Content-Type": "application/json"},
                           timeout=SOCKET_TIMEOUT)
     assert response.status_code == 401
+
+
+def test_oversized_or_malformed_headers_get_a_fault_400(server: Server) -> None:
+    for request in (b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 200_000 + b"\r\n\r\n",
+                    b"NOT HTTP AT ALL\r\n\r\n"):
+        with server.connect() as conn:
+            with contextlib.suppress(OSError):  # the server may close before all is sent
+                conn.sendall(request)
+            data, _ = read_until_closed(conn)
+        status, body = status_and_body(data)
+        assert status == 400 and body["faultcode"] == "Client", data[:300]
 
 
 def test_the_limits_are_serve_flags() -> None:

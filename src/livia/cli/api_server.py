@@ -15,6 +15,8 @@ halfway through its body, holds the connection forever. ``TimedH11Protocol``
   If the app has not answered yet, the client gets a 408 and the app sees the
   client as gone.
 
+A request h11 cannot parse gets its 400 in Octavia's shape too.
+
 A request whose headers and body have arrived is never timed: the app may
 take as long as it needs to answer, and keep-alive between requests works as
 before.
@@ -37,12 +39,16 @@ from livia.domain.settings import Settings
 STATUS_LINE = b"HTTP/1.1 408 Request Timeout\r\n"
 
 
-def _timeout_fault(what: str, seconds: float) -> tuple[list[tuple[bytes, bytes]], bytes]:
-    response = errors.fault(408, f"The request {what} did not arrive within {seconds:g} s.")
-    body = bytes(response.body)
+def _fault(status: int, message: str) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    """Headers and body of an answer the server gives itself, in Octavia's shape."""
+    body = bytes(errors.fault(status, message).body)
     headers = [(b"content-type", b"application/json"),
                (b"content-length", str(len(body)).encode()), (b"connection", b"close")]
     return headers, body
+
+
+def _timeout_fault(what: str, seconds: float) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    return _fault(408, f"The request {what} did not arrive within {seconds:g} s.")
 
 
 class TimedH11Protocol(H11Protocol):
@@ -66,6 +72,16 @@ class TimedH11Protocol(H11Protocol):
     def handle_events(self) -> None:
         super().handle_events()
         self._watch()
+
+    def send_400_response(self, msg: str) -> None:
+        """A request h11 cannot parse, or whose headers outgrow its buffer: 400, a fault body."""
+        headers, body = _fault(400, f"{msg} The request line and headers must be valid "
+                                    "HTTP/1.1, and not oversized.")
+        with contextlib.suppress(h11.LocalProtocolError):
+            for event in (h11.Response(status_code=400, headers=headers, reason=b"Bad Request"),
+                          h11.Data(data=body), h11.EndOfMessage()):
+                self.transport.write(self.conn.send(event))
+        self.transport.close()
 
     # -- the timers ---------------------------------------------------------------------------
     def _watch(self) -> None:
