@@ -127,6 +127,21 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]:
             db.dispose()
 
 
+@pytest.fixture
+def sqlite_stack(tmp_path: Path) -> Iterator[Stack]:
+    """The stack on SQLite only: for tests whose subject is the API, not the database."""
+    url = f"sqlite:///{tmp_path / 'livia.db'}"
+    settings = _settings(tmp_path, url)
+    for sub in (settings.amphorae_dir, settings.instances_dir, settings.pki_dir):
+        sub.mkdir(parents=True, exist_ok=True)
+    db = Database(url)
+    try:
+        db.migrate()
+        yield from _running_stack("sqlite", settings, db)
+    finally:
+        db.dispose()
+
+
 def _running_stack(kind: str, settings: Settings, db: Database) -> Iterator[Stack]:
     ctl = _controller(settings, db)
     asyncio.run(prepare(ctl))

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
 
 from livia.domain.errors import Forbidden, NotAuthenticated, NotFound
 from livia.domain.settings import Settings
@@ -96,7 +97,12 @@ def base_url(request: Request, svc: ApiServices) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def call(request: Request) -> Call:
+# Documents the token in /openapi.json (a security scheme); ``authenticate`` reads it.
+TOKEN = APIKeyHeader(name="X-Auth-Token", auto_error=False, scheme_name="token",
+                     description="The admin token or one from `livia token create`.")
+
+
+def call(request: Request, _token: Annotated[str | None, Security(TOKEN)] = None) -> Call:
     svc = services(request)
     return Call(
         caller=authenticate(request, svc),

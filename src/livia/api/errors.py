@@ -18,6 +18,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+from starlette.types import Scope, Send
 
 from livia.domain.errors import (
     Conflict,
@@ -28,7 +30,9 @@ from livia.domain.errors import (
     NotAuthenticated,
     NotFound,
     QuotaExceeded,
+    RequestTooLarge,
 )
+from livia.domain.limits import MESSAGE_LENGTH, quote
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +43,7 @@ STATUS_BY_ERROR: tuple[tuple[type[LiviaError], int], ...] = (
     (QuotaExceeded, 403),
     (NotFound, 404),
     (Conflict, 409),
+    (RequestTooLarge, 413),
     (DriverError, 500),
 )
 
@@ -50,22 +55,49 @@ def status_of(error: LiviaError) -> int:
     return 500
 
 
+def printable(message: str) -> str:
+    """``message`` as it can always be sent: at most MESSAGE_LENGTH characters, valid UTF-8.
+
+    A lone UTF-16 surrogate (JSON ``"\\ud800"``) in a quoted value cannot be encoded
+    as UTF-8; it is written as its escape (``\\ud800``) instead.
+    """
+    return quote(message.encode("utf-8", "backslashreplace").decode("utf-8"), MESSAGE_LENGTH)
+
+
 def fault(status: int, message: str) -> JSONResponse:
+    headers: dict[str, str] = {}
+    if status == 401:
+        headers["WWW-Authenticate"] = "Keystone uri=''"
+    if status == 413:
+        headers["Connection"] = "close"  # the rest of the body is not read
     return JSONResponse(
         status_code=status,
         content={
             "faultcode": "Client" if status < 500 else "Server",
-            "faultstring": message,
+            "faultstring": printable(message),
             "debuginfo": None,
         },
-        headers={"WWW-Authenticate": "Keystone uri=''"} if status == 401 else None,
+        headers=headers or None,
     )
 
 
+async def respond(scope: Scope, send: Send, error: LiviaError) -> None:
+    """Answer ``error`` from ASGI middleware, outside FastAPI's exception handlers."""
+
+    async def no_body() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    await fault(status_of(error), error.message)(scope, no_body, send)
+
+
 def _location(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
-    # Drop the envelope key ("loadbalancer", "listener", ...) when deeper fields exist.
-    return parts[-1] if parts else "body"
+    """The field a validation error is about: ``tags`` for ``tags[3]``, ``insert_headers``
+    for one of its keys (as Octavia names them), the innermost field otherwise."""
+    parts = [p for p in loc if p not in ("body", "query", "path", "header")]
+    if len(parts) >= 3 and parts[-1] == "[key]":
+        parts = parts[:-2]
+    names = [quote(str(p)) for p in parts if not isinstance(p, int)]
+    return names[-1] if names else "body"
 
 
 def describe_validation(exc: RequestValidationError) -> str:
@@ -81,9 +113,10 @@ def describe_validation(exc: RequestValidationError) -> str:
             return "Missing request body or its top-level object."
         return f"Mandatory field missing: {_location(loc)}"
     if kind == "extra_forbidden":
-        return f"Unknown attribute for argument {loc[-2] if len(loc) > 1 else 'body'}: {loc[-1]}"
+        where = quote(str(loc[-2])) if len(loc) > 1 else "body"
+        return f"Unknown attribute for argument {where}: {quote(str(loc[-1]))}"
     field = _location(loc)
-    value = first.get("input")
+    value = quote(first.get("input"))
     message = str(first.get("msg", "invalid value"))
     message = message.removeprefix("Value error, ")
     return f"Invalid input for field/attribute {field}. Value: '{value}'. {message}"
@@ -104,10 +137,19 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 404:
-            return fault(404, f"The resource could not be found: {request.url.path}")
+            return fault(404, "The resource could not be found: "
+                         + quote(request.url.path, 255))
         if exc.status_code == 405:
             return fault(405, f"The method {request.method} is not allowed for this resource.")
         return fault(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, _: ClientDisconnect) -> JSONResponse:
+        # The body did not arrive (the client went away, or the body cap or the body
+        # timeout cut it off): nobody reads this answer.
+        log.info("client gone before its request body arrived: %s %s", request.method,
+                 request.url.path)
+        return fault(400, "The request body did not arrive.")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 from starlette.datastructures import QueryParams
 
 from livia.domain.errors import InvalidInput
+from livia.domain.limits import quote
 from livia.store.records import ListQuery
 
 RESERVED = {"limit", "marker", "page_reverse", "sort", "sort_key", "sort_dir", "fields",
@@ -42,7 +43,7 @@ def _bool(value: str, name: str) -> bool:
         return True
     if lowered in ("false", "0", "no"):
         return False
-    raise InvalidInput(f"Invalid input for field/attribute {name}. Value: '{value}'.")
+    raise InvalidInput(f"Invalid input for field/attribute {name}. Value: '{quote(value)}'.")
 
 
 def _sort(params: QueryParams) -> tuple[tuple[str, str], ...]:
@@ -65,7 +66,8 @@ def _limit(params: QueryParams, max_limit: int) -> int:
     try:
         limit = int(raw)
     except ValueError as exc:
-        raise InvalidInput(f"Invalid input for field/attribute limit. Value: '{raw}'.") from exc
+        raise InvalidInput(f"Invalid input for field/attribute limit. Value: '{quote(raw)}'."
+                           ) from exc
     if limit < 0:
         raise InvalidInput(f"Limit must be positive: {raw}")
     return min(limit, max_limit) if limit else max_limit

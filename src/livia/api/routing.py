@@ -24,7 +24,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute
 
 from livia.domain.errors import InvalidInput
-from livia.domain.text import excerpt, first_unstorable, unstorable
+from livia.domain.limits import quote
+from livia.domain.text import first_unstorable, unstorable
 
 _SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 
@@ -34,7 +35,7 @@ def refuse_unstorable(request: Request, body: bytes) -> None:
         for key, value in source.items():
             reason = unstorable(key) or unstorable(str(value))
             if reason is not None:
-                raise InvalidInput(f"Invalid input for parameter {excerpt(key)}: the value "
+                raise InvalidInput(f"Invalid input for parameter {quote(key)}: the value "
                                    f"{reason}.")
     if not body or not _SUSPECT_ESCAPE.search(body):
         return
@@ -59,6 +60,6 @@ class CheckedRoute(APIRoute):
         return checked
 
 
-def router(tag: str | None = None) -> APIRouter:
-    """A resource module's router."""
-    return APIRouter(tags=[tag] if tag else None, route_class=CheckedRoute)
+def router(tag: str | None = None, **options: Any) -> APIRouter:
+    """A resource module's router (``options`` as APIRouter takes them)."""
+    return APIRouter(tags=[tag] if tag else None, route_class=CheckedRoute, **options)

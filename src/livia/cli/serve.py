@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
-from collections.abc import Iterator
 from contextlib import suppress
-
-import uvicorn
 
 from livia.api.app import create_app
 from livia.api.context import ApiServices
 from livia.cli import state
+from livia.cli.api_server import api_server
 from livia.controller.bootstrap import prepare, process_owner
 from livia.controller.context import Controller
 from livia.controller.reconciler import Reconciler
@@ -72,14 +69,6 @@ def announce_admin_token(settings: Settings) -> str:
     return token
 
 
-class _Server(uvicorn.Server):
-    """uvicorn without its own signal handling: ``serve`` stops everything together."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 async def serve(settings: Settings) -> None:
     state.prepare(settings)
     db = Database(settings.database)
@@ -93,8 +82,7 @@ async def serve(settings: Settings) -> None:
     app = create_app(ApiServices(db=db, settings=settings,
                                  admin_token_hash=tokens.hash_token(token),
                                  wake=reconciler.wake))
-    server = _Server(uvicorn.Config(app, host=settings.api_host, port=settings.api_port,
-                                    log_level="warning", lifespan="off"))
+    server = api_server(app, settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

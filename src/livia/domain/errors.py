@@ -12,6 +12,7 @@
     │   ├── Duplicate           an equal object already exists
     │   └── InUse               another object still refers to it
     ├── QuotaExceeded
+    ├── RequestTooLarge         the request body is over the API's cap
     └── DriverError             the data plane could not be changed
         ├── TemporaryError      try again later (the reconciler retries)
         └── PermanentError      retrying will not help; the object goes to ERROR
@@ -21,6 +22,8 @@ each one becomes.
 """
 
 from __future__ import annotations
+
+from livia.domain.limits import quote
 
 
 class LiviaError(Exception):
@@ -49,7 +52,7 @@ class Forbidden(LiviaError):
 
 class NotFound(LiviaError):
     def __init__(self, resource: str, object_id: str) -> None:
-        super().__init__(f"{resource} {object_id} not found.")
+        super().__init__(f"{resource} {quote(object_id)} not found.")
         self.resource = resource
         self.object_id = object_id
 
@@ -71,6 +74,10 @@ class InUse(Conflict):
 
 
 class QuotaExceeded(LiviaError):
+    pass
+
+
+class RequestTooLarge(LiviaError):
     pass
 
 

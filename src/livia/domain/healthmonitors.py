@@ -8,8 +8,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from livia.domain.errors import InvalidInput
+from livia.domain.limits import quote
 from livia.domain.status import OperatingStatus, ProvisioningStatus
-from livia.domain.text import excerpt, full_match, line_fault
+from livia.domain.text import full_match, line_fault
 
 
 class MonitorType(StrEnum):
@@ -98,12 +99,12 @@ def check(monitor: HealthMonitor, pool_protocol: str) -> None:
     if monitor.expected_codes is not None and not _expected_codes_valid(monitor.expected_codes):
         raise InvalidInput(
             f"Invalid input for field/attribute expected_codes. Value: "
-            f"'{excerpt(monitor.expected_codes)}'. Value should match the pattern "
+            f"'{quote(monitor.expected_codes)}'. Value should match the pattern "
             "200, 200,202 or 200-204"
         )
     if monitor.url_path is not None and not _url_path_valid(monitor.url_path):
         raise InvalidInput(
-            f"Invalid input for field/attribute url_path. Value: '{excerpt(monitor.url_path)}'."
+            f"Invalid input for field/attribute url_path. Value: '{quote(monitor.url_path)}'."
             " Value should be a path starting with '/', in ASCII, without whitespace or "
             "control characters."
         )
@@ -111,7 +112,7 @@ def check(monitor: HealthMonitor, pool_protocol: str) -> None:
         if not full_match(_DOMAIN, monitor.domain_name):
             raise InvalidInput(
                 f"Invalid input for field/attribute domain_name. Value: "
-                f"'{excerpt(monitor.domain_name)}'. Value should be a valid host name."
+                f"'{quote(monitor.domain_name)}'. Value should be a valid host name."
             )
         if monitor.http_version != 1.1:
             raise InvalidInput(

@@ -8,8 +8,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from livia.domain.errors import InvalidInput
+from livia.domain.limits import quote
 from livia.domain.status import OperatingStatus, ProvisioningStatus
-from livia.domain.text import excerpt, full_match, line_fault
+from livia.domain.text import full_match, line_fault
 
 
 class L7Action(StrEnum):
@@ -60,7 +61,7 @@ def check(policy: L7Policy) -> None:
         value = getattr(policy, field)
         if value is not None and (line_fault(value) or not full_match(_URL, value)):
             raise InvalidInput(
-                f"Invalid input for field/attribute {field}. Value: '{excerpt(value)}'. "
+                f"Invalid input for field/attribute {field}. Value: '{quote(value)}'. "
                 "Value should be an http or https URL without spaces or control characters."
             )
     if policy.redirect_http_code is not None and policy.redirect_http_code not in REDIRECT_CODES:

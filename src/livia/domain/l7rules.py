@@ -8,9 +8,10 @@ from datetime import datetime
 from enum import StrEnum
 
 from livia.domain.errors import InvalidInput
+from livia.domain.limits import quote
 from livia.domain.regex import check_haproxy_regex
 from livia.domain.status import OperatingStatus, ProvisioningStatus
-from livia.domain.text import check_line, excerpt, full_match, is_http_token
+from livia.domain.text import check_line, full_match, is_http_token
 
 
 class L7RuleType(StrEnum):
@@ -68,7 +69,7 @@ def check(rule: L7Rule) -> None:
         if not rule.key:
             raise InvalidInput(f"L7 rule type {t} needs a key.")
         if not is_http_token(rule.key):
-            raise InvalidInput(f"Invalid key for L7 rule type {t}: '{excerpt(rule.key)}'. "
+            raise InvalidInput(f"Invalid key for L7 rule type {t}: '{quote(rule.key)}'. "
                                "Header and cookie names are HTTP tokens without ' # $ or `.")
     elif t is L7RuleType.SSL_DN_FIELD:
         if not rule.key or not full_match(_DN_FIELD, rule.key):

@@ -8,8 +8,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from livia.domain.errors import InvalidInput
+from livia.domain.limits import quote
 from livia.domain.status import OperatingStatus, ProvisioningStatus
-from livia.domain.text import excerpt, full_match
+from livia.domain.text import full_match
 
 
 class ListenerProtocol(StrEnum):
@@ -121,7 +122,8 @@ def check(listener: Listener) -> None:
         bad = sorted(h for h in listener.insert_headers if h not in allowed)
         if bad:
             raise InvalidInput(
-                f"{bad} is not a valid option for {listener.protocol} protocol listener."
+                f"{quote(str(bad))} is not a valid option for {listener.protocol} protocol "
+                "listener."
             )
     tls_fields = {
         "default_tls_container_ref": listener.default_tls_container_ref,
@@ -152,13 +154,13 @@ def check_tls_options(versions: tuple[str, ...] | list[str], alpn: tuple[str, ..
     """TLS versions, ALPN protocols and a cipher list, of a listener or of a pool."""
     for v in versions:
         if v not in TLS_VERSIONS:
-            raise InvalidInput(f"Invalid TLS version '{excerpt(v)}'; valid: "
+            raise InvalidInput(f"Invalid TLS version '{quote(v)}'; valid: "
                                f"{', '.join(TLS_VERSIONS)}.")
     for a in alpn:
         if a not in ALPN_PROTOCOLS:
-            raise InvalidInput(f"Invalid ALPN protocol '{excerpt(a)}'; valid: "
+            raise InvalidInput(f"Invalid ALPN protocol '{quote(a)}'; valid: "
                                f"{', '.join(ALPN_PROTOCOLS)}.")
     if ciphers is not None and not full_match(TLS_CIPHERS, ciphers):
         raise InvalidInput(f"Invalid input for field/attribute tls_ciphers. Value: "
-                           f"'{excerpt(ciphers)}'. Value should be an OpenSSL cipher list "
+                           f"'{quote(ciphers)}'. Value should be an OpenSSL cipher list "
                            "(letters, digits and - + ! : @ = _ .).")

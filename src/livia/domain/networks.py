@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from livia.domain.errors import InvalidInput
-from livia.domain.text import excerpt
+from livia.domain.limits import quote
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +164,6 @@ def protocol_number(protocol: str | None, ethertype: str) -> int | None:
     elif name in IP_PROTOCOLS:
         number = IP_PROTOCOLS[name]
     else:
-        raise InvalidInput(f"Protocol '{excerpt(protocol)}' is not supported; use one of "
+        raise InvalidInput(f"Protocol '{quote(protocol)}' is not supported; use one of "
                            f"{', '.join(sorted(IP_PROTOCOLS))}, a number 0-255 or any.")
     return ICMPV6 if (number == ICMP and ethertype == "IPv6") else number

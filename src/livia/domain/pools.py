@@ -7,9 +7,10 @@ from datetime import datetime
 from enum import StrEnum
 
 from livia.domain.errors import InvalidInput
+from livia.domain.limits import quote
 from livia.domain.listeners import ListenerProtocol, check_tls_options
 from livia.domain.status import OperatingStatus, ProvisioningStatus
-from livia.domain.text import excerpt, is_http_token
+from livia.domain.text import is_http_token
 
 
 class PoolProtocol(StrEnum):
@@ -122,7 +123,7 @@ def check(pool: Pool) -> None:
         )
     if sp.cookie_name and (len(sp.cookie_name) > 255 or not is_http_token(sp.cookie_name)):
         raise InvalidInput(
-            f"Invalid input for field/attribute cookie_name. Value: '{excerpt(sp.cookie_name)}'. "
+            f"Invalid input for field/attribute cookie_name. Value: '{quote(sp.cookie_name)}'. "
             "Cookie names are HTTP tokens without ' # $ or `."
         )
     if sp.persistence_timeout is not None or sp.persistence_granularity is not None:

@@ -15,7 +15,8 @@ import ctypes
 import functools
 
 from livia.domain.errors import InvalidInput
-from livia.domain.text import check_line, excerpt
+from livia.domain.limits import quote
+from livia.domain.text import check_line
 
 LIBRARY = "libpcre2-8.so.0"
 PCRE2_CASELESS = 0x00000008
@@ -82,6 +83,6 @@ def check_haproxy_regex(pattern: str, what: str, *, caseless: bool = False) -> s
     reason = pcre2_fault(pattern, caseless=caseless)
     if reason is not None:
         raise InvalidInput(f"Invalid input for field/attribute {what}. Value: "
-                           f"'{excerpt(pattern)}'. Not a regex HAProxy (PCRE2) accepts: "
+                           f"'{quote(pattern)}'. Not a regex HAProxy (PCRE2) accepts: "
                            f"{reason}.")
     return pattern

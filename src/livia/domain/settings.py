@@ -6,6 +6,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from livia.domain import limits
 from livia.domain.status import Topology
 
 
@@ -44,8 +45,18 @@ class Settings:
     agent_request_timeout: float = 60.0
     amphora_boot_timeout: float = 30.0
     pagination_max_limit: int = 1000
+    # The API's HTTP server (see livia.domain.limits for why these values).
+    max_request_body_bytes: int = limits.MAX_REQUEST_BODY_BYTES
+    http_header_timeout: float = limits.HEADER_TIMEOUT
+    http_body_timeout: float = limits.BODY_TIMEOUT
     api_base_url: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.max_request_body_bytes < 1:
+            raise ValueError("max_request_body_bytes must be at least 1")
+        if self.http_header_timeout <= 0 or self.http_body_timeout <= 0:
+            raise ValueError("the HTTP header and body timeouts must be positive")
 
     @property
     def database(self) -> str:

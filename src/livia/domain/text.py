@@ -25,8 +25,8 @@ import re
 import unicodedata
 
 from livia.domain.errors import InvalidInput
+from livia.domain.limits import quote
 
-EXCERPT_LENGTH = 40
 # Characters that are never storable: NUL and the surrogate block.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _LINE_BREAKING_CATEGORIES = frozenset({"Cc", "Zl", "Zp", "Cs"})
@@ -34,23 +34,6 @@ _LINE_BREAKING_CATEGORIES = frozenset({"Cc", "Zl", "Zp", "Cs"})
 # HAProxy's configuration parser gives a meaning to: header and cookie names, which
 # HAProxy reads unquoted inside a sample fetch's parentheses.
 HTTP_TOKEN = re.compile(r"[!%&*+\-.^_|~0-9A-Za-z]+")
-
-
-def excerpt(value: object, limit: int = EXCERPT_LENGTH) -> str:
-    """A short quotation of a value for a message: at most ``limit`` characters of it,
-    with anything that is not printable (or not encodable) escaped, so that a message
-    built from it is always one line of valid UTF-8."""
-    text = value if isinstance(value, str) else str(value)
-    cut = text[:limit]
-    shown = "".join(ch if ch.isprintable() else _escape(ch) for ch in cut)
-    return shown + ("…" if len(text) > limit else "")
-
-
-def _escape(ch: str) -> str:
-    code = ord(ch)
-    if code <= 0xFF:
-        return f"\\x{code:02x}"
-    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def is_noncharacter(ch: str) -> bool:
@@ -66,7 +49,7 @@ def unstorable(value: str) -> str | None:
     ch = found.group()
     if ch == "\x00":
         return "holds a NUL character (\\x00)"
-    return f"holds a lone UTF-16 surrogate ({_escape(ch)}); text must be valid Unicode"
+    return f"holds a lone UTF-16 surrogate ({quote(ch)}); text must be valid Unicode"
 
 
 def check_storable(value: str, what: str) -> str:
@@ -83,9 +66,9 @@ def line_fault(value: str) -> str | None:
         return reason
     for ch in value:
         if unicodedata.category(ch) in _LINE_BREAKING_CATEGORIES:
-            return f"holds a control or line-breaking character ({_escape(ch)})"
+            return f"holds a control or line-breaking character ({quote(ch)})"
         if is_noncharacter(ch):
-            return f"holds a Unicode non-character ({_escape(ch)})"
+            return f"holds a Unicode non-character ({quote(ch)})"
     return None
 
 
@@ -110,7 +93,7 @@ def first_unstorable(data: object) -> tuple[str, str] | None:
     """The first string in a parsed JSON document (keys included) that cannot be stored:
     (where it is, as ``a.b[2].c``, quoted safely; the reason)."""
     found = _first_unstorable(data, "")
-    return (excerpt(found[0], 120), found[1]) if found else None
+    return (quote(found[0], 120), found[1]) if found else None
 
 
 def _first_unstorable(data: object, where: str) -> tuple[str, str] | None:

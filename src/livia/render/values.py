@@ -13,7 +13,8 @@ import ipaddress
 import re
 
 from livia.domain.errors import InvalidInput
-from livia.domain.text import check_line, excerpt, is_http_token
+from livia.domain.limits import quote
+from livia.domain.text import check_line, is_http_token
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 # Paths are chosen by the operator, not by users; keep them plain so that no
@@ -43,7 +44,7 @@ def checked_path(value: str, what: str = "path") -> str:
 def checked_token(value: str | None, what: str) -> str:
     """A header or cookie name, which HAProxy reads unquoted inside a fetch's parentheses."""
     if value is None or not is_http_token(value):
-        raise InvalidInput(f"{what} '{excerpt(value or '')}' is not a valid HTTP token")
+        raise InvalidInput(f"{what} '{quote(value or '')}' is not a valid HTTP token")
     return value
 
 

@@ -40,6 +40,7 @@ from sqlalchemy import (
 )
 
 from livia.domain.errors import InvalidInput
+from livia.domain.limits import quote
 from livia.store import tables
 
 T = TypeVar("T")
@@ -175,7 +176,8 @@ def _coerce(column: Any, raw: str) -> Any:
         if isinstance(kind, DateTime):
             return datetime.fromisoformat(raw.rstrip("Z"))
     except ValueError as exc:
-        raise InvalidInput(f"Invalid filter value {raw!r} for {column.name}.") from exc
+        raise InvalidInput(f"Invalid filter value {quote(repr(raw))} for {column.name}."
+                           ) from exc
     return raw
 
 
@@ -244,7 +246,7 @@ class Records(Generic[T]):
                 select(self.table).where(self.table.c.id == query.marker)
             ).first()
             if marker is None:
-                raise InvalidInput(f"Marker {query.marker} not found.")
+                raise InvalidInput(f"Marker {quote(query.marker)} not found.")
             stmt = stmt.where(self._after(marker._mapping, sort, reverse))
         order = []
         for key, direction in sort:
@@ -266,9 +268,9 @@ class Records(Generic[T]):
         keys: list[tuple[str, str]] = []
         for key, direction in query.sort:
             if key not in self.table.c or key not in self.fields:
-                raise InvalidInput(f"Invalid sort key {key!r}.")
+                raise InvalidInput(f"Invalid sort key {quote(repr(key))}.")
             if direction not in ("asc", "desc"):
-                raise InvalidInput(f"Invalid sort direction {direction!r}.")
+                raise InvalidInput(f"Invalid sort direction {quote(repr(direction))}.")
             keys.append((key, direction))
         if not keys:
             keys = [("created_at", "asc")] if "created_at" in self.table.c else []

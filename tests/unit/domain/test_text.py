@@ -7,11 +7,11 @@ import re
 import pytest
 
 from livia.domain.errors import InvalidInput
+from livia.domain.limits import quote
 from livia.domain.regex import check_haproxy_regex, pcre2_fault
 from livia.domain.text import (
     check_line,
     check_storable,
-    excerpt,
     first_unstorable,
     full_match,
     is_http_token,
@@ -56,12 +56,13 @@ def test_full_match_refuses_a_trailing_newline() -> None:
     assert not is_http_token("a'b") and not is_http_token(None)
 
 
-def test_excerpt_is_short_and_encodable() -> None:
-    shown = excerpt("\ud800" + "x" * 10_000)
-    assert len(shown) < 60 and shown.startswith("\\ud800") and shown.endswith("…")
+def test_quote_is_short_and_encodable() -> None:
+    shown = quote("\ud800" + "x" * 10_000)
+    assert len(shown) < 100 and shown.startswith("\\ud800")
+    assert shown.endswith("… (10001 characters)")
     shown.encode("utf-8")
-    assert excerpt("a\nb") == "a\\x0ab"
-    assert excerpt(42) == "42"
+    assert quote("a\nb") == "a\\x0ab"
+    assert quote(42) == "42"
 
 
 def test_first_unstorable_names_where() -> None:

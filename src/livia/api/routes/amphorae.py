@@ -10,6 +10,7 @@ from sqlalchemy import Connection
 
 from livia.api import listing, routing
 from livia.api.context import CallDep, parse_id
+from livia.api.openapi import documented
 from livia.api.schemas.fields import Out
 from livia.api.views import view
 from livia.domain.amphorae import Amphora
@@ -18,7 +19,7 @@ from livia.domain.status import AmphoraStatus, ProvisioningStatus
 from livia.store import amphorae, loadbalancers
 from livia.store.records import utcnow
 
-router = routing.router("amphorae")
+router = routing.router("amphorae", responses=documented(403))  # admin only
 RESOURCE = "Amphora"
 
 

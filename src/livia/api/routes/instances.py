@@ -8,17 +8,18 @@ networks. ``livia instance create|list|exec|delete`` drives it.
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Request, Response
-from pydantic import Field
+from pydantic import Field, StringConstraints
 from sqlalchemy import Connection
 
 from livia.api import changes, listing, routing
 from livia.api.context import CallDep, new_id
 from livia.api.routes import networks as network_routes
-from livia.api.schemas.fields import Body, IpAddress, Out, Uuid
+from livia.api.schemas.fields import Body, IpAddress, Out, ProjectId, Uuid
 from livia.api.views import view
+from livia.domain import limits
 from livia.domain.errors import Duplicate, InvalidInput, NotFound
 from livia.domain.instances import Instance
 from livia.domain.networks import OWNER_INSTANCE
@@ -31,11 +32,13 @@ NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
 
 
 class InstanceCreate(Body):
-    name: str = Field(pattern=NAME_PATTERN)
+    name: str = Field(pattern=NAME_PATTERN, max_length=63)
     network_id: Uuid
     ip_address: IpAddress | None = None
-    command: list[str] = Field(default_factory=lambda: ["sleep", "infinity"], min_length=1)
-    project_id: str | None = None
+    command: list[Annotated[str, StringConstraints(max_length=limits.COMMAND_ARG_LENGTH)]] = Field(
+        default_factory=lambda: ["sleep", "infinity"], min_length=1,
+        max_length=limits.MAX_COMMAND_ARGS)
+    project_id: ProjectId | None = None
 
 
 class InstanceCreateBody(Body):

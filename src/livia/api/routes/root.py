@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from fastapi import Request
-from fastapi.responses import JSONResponse
 
 from livia.api import routing
 from livia.api.context import CallDep
+from livia.api.openapi import documented
+from livia.domain.errors import Forbidden
+from livia.domain.limits import quote
 from livia.domain.loadbalancers import PROVIDERS
 
 router = routing.router("discovery")
@@ -53,23 +55,22 @@ def providers(call: CallDep) -> dict[str, Any]:
     return {"providers": [{"name": n, "description": d} for n, d in PROVIDERS.items()]}
 
 
-def _no_project_lookup(what: str) -> JSONResponse:
-    return JSONResponse(status_code=403, content={
-        "faultcode": "Client", "faultstring": f"Project look-up is not available: {what}",
-        "debuginfo": None,
-    })
+def _no_project_lookup(what: str) -> NoReturn:
+    raise Forbidden(f"Project look-up is not available: {quote(what)}")
 
 
-@router.get("/projects/{project_id}", summary="Keystone stand-in: project look-ups are refused")
-@router.get("/v3/projects/{project_id}", include_in_schema=False)
-def project(project_id: str) -> JSONResponse:
+@router.get("/projects/{project_id}", summary="Keystone stand-in: project look-ups are refused",
+            response_model=None, responses=documented(403))
+@router.get("/v3/projects/{project_id}", include_in_schema=False, response_model=None)
+def project(project_id: str) -> NoReturn:
     """The CLI resolves ``--project X`` through Keystone and uses X as given on a 403."""
-    return _no_project_lookup(project_id)
+    _no_project_lookup(project_id)
 
 
-@router.get("/projects", summary="Keystone stand-in: project searches are refused")
-@router.get("/v3/projects", include_in_schema=False)
-def projects(name: str = "") -> JSONResponse:
+@router.get("/projects", summary="Keystone stand-in: project searches are refused",
+            response_model=None, responses=documented(403))
+@router.get("/v3/projects", include_in_schema=False, response_model=None)
+def projects(name: str = "") -> NoReturn:
     """After ``GET /projects/X`` the CLI searches ``?name=X``; only a 403 lets it use X as given
     (a 404 there makes it fail with "No project with a name or ID of X exists")."""
-    return _no_project_lookup(name or "projects")
+    _no_project_lookup(name or "projects")

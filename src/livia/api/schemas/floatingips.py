@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
-
-from livia.api.schemas.fields import Body, IpAddress, Name, Out, Tags, Uuid
+from livia.api.schemas.fields import Body, IpAddress, Name, Out, ProjectId, ShortText, Tags, Uuid
 
 
 class FloatingIpCreate(Body):
@@ -14,13 +12,13 @@ class FloatingIpCreate(Body):
     port_id: Uuid | None = None
     fixed_ip_address: IpAddress | None = None
     description: Name | None = None
-    project_id: str | None = Field(None, max_length=255)
-    tenant_id: str | None = Field(None, max_length=255)
+    project_id: ProjectId | None = None
+    tenant_id: ProjectId | None = None
     tags: Tags = []
     # Accepted and ignored.
-    dns_name: str | None = None
-    dns_domain: str | None = None
-    qos_policy_id: str | None = None
+    dns_name: ShortText | None = None
+    dns_domain: ShortText | None = None
+    qos_policy_id: ShortText | None = None
 
 
 class FloatingIpUpdate(Body):
@@ -28,7 +26,7 @@ class FloatingIpUpdate(Body):
     fixed_ip_address: IpAddress | None = None
     description: Name | None = None
     tags: Tags | None = None
-    qos_policy_id: str | None = None
+    qos_policy_id: ShortText | None = None
 
 
 class FloatingIpCreateBody(Body):

@@ -6,7 +6,8 @@ from typing import Annotated
 
 from pydantic import Field
 
-from livia.api.schemas.fields import Body, Name, NotNull, Out, Tags, Uuid
+from livia.api.schemas.fields import Body, Name, NotNull, Out, ProjectId, Tags, Uuid
+from livia.domain import limits
 from livia.domain.healthmonitors import HttpMethod, MonitorType
 
 MAX_INT = 2**31 - 1
@@ -21,13 +22,13 @@ class HealthMonitorFields(Body):
     max_retries: int = Field(ge=1, le=10)
     max_retries_down: int = Field(3, ge=1, le=10)
     http_method: HttpMethod | None = None
-    url_path: str | None = Field(None, max_length=2048)
-    expected_codes: str | None = Field(None, max_length=64)
+    url_path: str | None = Field(None, max_length=limits.URL_LENGTH)
+    expected_codes: str | None = Field(None, max_length=limits.EXPECTED_CODES_LENGTH)
     http_version: float | None = None
-    domain_name: str | None = Field(None, max_length=255)
+    domain_name: str | None = Field(None, max_length=limits.DOMAIN_NAME_LENGTH)
     tags: Tags = []
-    project_id: str | None = Field(None, max_length=255)
-    tenant_id: str | None = Field(None, max_length=255)
+    project_id: ProjectId | None = None
+    tenant_id: ProjectId | None = None
 
 
 class HealthMonitorCreate(HealthMonitorFields):
@@ -46,10 +47,10 @@ class HealthMonitorUpdate(Body):
     max_retries: Annotated[int | None, NotNull] = Field(None, ge=1, le=10)
     max_retries_down: int | None = Field(None, ge=1, le=10)
     http_method: HttpMethod | None = None
-    url_path: str | None = Field(None, max_length=2048)
-    expected_codes: str | None = Field(None, max_length=64)
+    url_path: str | None = Field(None, max_length=limits.URL_LENGTH)
+    expected_codes: str | None = Field(None, max_length=limits.EXPECTED_CODES_LENGTH)
     http_version: float | None = None
-    domain_name: str | None = Field(None, max_length=255)
+    domain_name: str | None = Field(None, max_length=limits.DOMAIN_NAME_LENGTH)
     tags: Tags | None = None
 
 

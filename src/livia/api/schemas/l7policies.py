@@ -6,9 +6,10 @@ from typing import Annotated
 
 from pydantic import Field
 
-from livia.api.schemas.fields import Body, Name, NotNull, Out, Tags, Uuid
+from livia.api.schemas.fields import Body, Name, NotNull, Out, ProjectId, Tags, Url, Uuid
 from livia.api.schemas.l7rules import L7RuleCreate
-from livia.api.schemas.pools import PoolSingleCreate
+from livia.api.schemas.pools import PoolSingleCreate, count_pool
+from livia.domain import limits
 from livia.domain.l7policies import MAX_POSITION, L7Action
 
 
@@ -19,13 +20,13 @@ class L7PolicyFields(Body):
     action: L7Action
     position: int = Field(MAX_POSITION, ge=1, le=MAX_POSITION)
     redirect_pool_id: Uuid | None = None
-    redirect_url: str | None = Field(None, max_length=2048)
-    redirect_prefix: str | None = Field(None, max_length=2048)
+    redirect_url: Url | None = None
+    redirect_prefix: Url | None = None
     redirect_http_code: int | None = None
-    rules: list[L7RuleCreate] = []
+    rules: Annotated[list[L7RuleCreate], Field(max_length=limits.MAX_GRAPH_OBJECTS)] = []
     tags: Tags = []
-    project_id: str | None = Field(None, max_length=255)
-    tenant_id: str | None = Field(None, max_length=255)
+    project_id: ProjectId | None = None
+    tenant_id: ProjectId | None = None
 
 
 class L7PolicyCreate(L7PolicyFields):
@@ -35,6 +36,11 @@ class L7PolicyCreate(L7PolicyFields):
 class L7PolicySingleCreate(L7PolicyFields):
     redirect_pool: PoolSingleCreate | None = None
 
+    def count_objects(self) -> int:
+        """What this policy adds to a fully populated create: itself, its rules and pool."""
+        pool = count_pool(self.redirect_pool) if self.redirect_pool is not None else 0
+        return 1 + len(self.rules) + pool
+
 
 class L7PolicyUpdate(Body):
     name: Name | None = None
@@ -43,8 +49,8 @@ class L7PolicyUpdate(Body):
     action: Annotated[L7Action | None, NotNull] = None
     position: Annotated[int | None, NotNull] = Field(None, ge=1, le=MAX_POSITION)
     redirect_pool_id: Uuid | None = None
-    redirect_url: str | None = Field(None, max_length=2048)
-    redirect_prefix: str | None = Field(None, max_length=2048)
+    redirect_url: Url | None = None
+    redirect_prefix: Url | None = None
     redirect_http_code: int | None = None
     tags: Tags | None = None
 

@@ -4,27 +4,28 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from livia.api.schemas.fields import Body, Out, Tags
+from livia.api.schemas.fields import Body, Out, ProjectId, Tags
+from livia.domain import limits
 from livia.domain.l7rules import CompareType, L7RuleType
 
 
 class L7RuleCreate(Body):
     type: L7RuleType
     compare_type: CompareType
-    key: str | None = Field(None, max_length=255)
-    value: str = Field(max_length=255)
+    key: str | None = Field(None, max_length=limits.L7_VALUE_LENGTH)
+    value: str = Field(max_length=limits.L7_VALUE_LENGTH)
     invert: bool = False
     admin_state_up: bool = True
     tags: Tags = []
-    project_id: str | None = Field(None, max_length=255)
-    tenant_id: str | None = Field(None, max_length=255)
+    project_id: ProjectId | None = None
+    tenant_id: ProjectId | None = None
 
 
 class L7RuleUpdate(Body):
     type: L7RuleType | None = None
     compare_type: CompareType | None = None
-    key: str | None = Field(None, max_length=255)
-    value: str | None = Field(None, max_length=255)
+    key: str | None = Field(None, max_length=limits.L7_VALUE_LENGTH)
+    value: str | None = Field(None, max_length=limits.L7_VALUE_LENGTH)
     invert: bool | None = None
     admin_state_up: bool | None = None
     tags: Tags | None = None

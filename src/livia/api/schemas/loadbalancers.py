@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Annotated
 
-from livia.api.schemas.fields import Body, IpAddress, Name, Out, Tags, Uuid
+from pydantic import ConfigDict, Field, model_validator
+
+from livia.api.schemas.fields import (
+    Body,
+    IpAddress,
+    Name,
+    Out,
+    ProjectId,
+    Tags,
+    Uuid,
+    Uuids,
+)
 from livia.api.schemas.listeners import ListenerSingleCreate
-from livia.api.schemas.pools import PoolSingleCreate
+from livia.api.schemas.pools import PoolSingleCreate, count_pool
+from livia.domain import limits
 
 
 class AdditionalVip(Body):
@@ -16,6 +28,11 @@ class AdditionalVip(Body):
 
 
 class LoadBalancerCreate(Body):
+    model_config = ConfigDict(json_schema_extra={"description": (
+        "A load balancer; with `listeners` and `pools`, a fully populated one, which holds "
+        f"at most {limits.MAX_GRAPH_OBJECTS} objects (listeners, pools, members, health "
+        "monitors, L7 policies and rules, counted together).")})
+
     name: Name | None = None
     description: Name | None = None
     admin_state_up: bool = True
@@ -24,16 +41,27 @@ class LoadBalancerCreate(Body):
     vip_subnet_id: Uuid | None = None
     vip_network_id: Uuid | None = None
     vip_qos_policy_id: Uuid | None = None
-    vip_sg_ids: list[Uuid] | None = None
-    additional_vips: list[AdditionalVip] = []
-    provider: str | None = Field(None, max_length=64)
+    vip_sg_ids: Uuids | None = None
+    additional_vips: Annotated[list[AdditionalVip], Field(max_length=limits.MAX_SHORT_LIST)] = []
+    provider: str | None = Field(None, max_length=limits.PROVIDER_LENGTH)
     flavor_id: Uuid | None = None
-    availability_zone: str | None = Field(None, max_length=255)
-    listeners: list[ListenerSingleCreate] = []
-    pools: list[PoolSingleCreate] = []
+    availability_zone: str | None = Field(None, max_length=limits.NAME_LENGTH)
+    listeners: Annotated[list[ListenerSingleCreate],
+                         Field(max_length=limits.MAX_GRAPH_OBJECTS)] = []
+    pools: Annotated[list[PoolSingleCreate], Field(max_length=limits.MAX_GRAPH_OBJECTS)] = []
     tags: Tags = []
-    project_id: str | None = Field(None, max_length=255)
-    tenant_id: str | None = Field(None, max_length=255)
+    project_id: ProjectId | None = None
+    tenant_id: ProjectId | None = None
+
+    @model_validator(mode="after")
+    def _bounded_graph(self) -> LoadBalancerCreate:
+        count = sum(listener.count_objects() for listener in self.listeners)
+        count += sum(count_pool(pool) for pool in self.pools)
+        if count > limits.MAX_GRAPH_OBJECTS:
+            raise ValueError(f"A load balancer create holds at most {limits.MAX_GRAPH_OBJECTS} "
+                             f"listeners, pools, members, health monitors, L7 policies and "
+                             f"rules together; this one holds {count}.")
+        return self
 
 
 class LoadBalancerUpdate(Body):
@@ -41,7 +69,7 @@ class LoadBalancerUpdate(Body):
     description: Name | None = None
     admin_state_up: bool | None = None
     vip_qos_policy_id: Uuid | None = None
-    vip_sg_ids: list[Uuid] | None = None
+    vip_sg_ids: Uuids | None = None
     tags: Tags | None = None
 
 

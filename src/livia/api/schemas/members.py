@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
-from livia.api.schemas.fields import Body, IpAddress, Name, Out, Port, Tags, Uuid
+from livia.api.schemas.fields import Body, IpAddress, Name, Out, Port, ProjectId, Tags, Uuid
+from livia.domain import limits
 
 
 class MemberCreate(Body):
@@ -19,8 +22,8 @@ class MemberCreate(Body):
     monitor_port: Port | None = None
     request_sriov: bool = False
     tags: Tags = []
-    project_id: str | None = Field(None, max_length=255)
-    tenant_id: str | None = Field(None, max_length=255)
+    project_id: ProjectId | None = None
+    tenant_id: ProjectId | None = None
 
 
 class MemberUpdate(Body):
@@ -41,8 +44,13 @@ class MemberUpdateBody(Body):
     member: MemberUpdate
 
 
+Members = Annotated[list[MemberCreate], Field(
+    max_length=limits.MAX_BATCH_MEMBERS,
+    description=f"At most {limits.MAX_BATCH_MEMBERS} members.")]
+
+
 class MemberBatchBody(Body):
-    members: list[MemberCreate]
+    members: Members
 
 
 class MemberOut(Out):

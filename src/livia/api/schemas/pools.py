@@ -6,24 +6,37 @@ from typing import Annotated
 
 from pydantic import Field
 
-from livia.api.schemas.fields import Body, Name, NotNull, Out, Tags, Uuid
+from livia.api.schemas.fields import (
+    AlpnProtocols,
+    Body,
+    ContainerRef,
+    Name,
+    NotNull,
+    Out,
+    ProjectId,
+    Tags,
+    TlsCiphers,
+    TlsVersions,
+    Uuid,
+)
 from livia.api.schemas.healthmonitors import HealthMonitorSingleCreate
-from livia.api.schemas.members import MemberCreate
+from livia.api.schemas.members import Members
+from livia.domain import limits
 from livia.domain.pools import LbAlgorithm, PersistenceType, PoolProtocol
 
 
 class SessionPersistenceIn(Body):
     type: PersistenceType
-    cookie_name: str | None = Field(None, max_length=255)
+    cookie_name: str | None = Field(None, max_length=limits.NAME_LENGTH)
     persistence_timeout: int | None = None
-    persistence_granularity: str | None = None
+    persistence_granularity: str | None = Field(None, max_length=limits.ADDRESS_LENGTH)
 
 
 class SessionPersistenceUpdate(Body):
     type: PersistenceType | None = None
-    cookie_name: str | None = Field(None, max_length=255)
+    cookie_name: str | None = Field(None, max_length=limits.NAME_LENGTH)
     persistence_timeout: int | None = None
-    persistence_granularity: str | None = None
+    persistence_granularity: str | None = Field(None, max_length=limits.ADDRESS_LENGTH)
 
 
 class PoolFields(Body):
@@ -34,29 +47,34 @@ class PoolFields(Body):
     lb_algorithm: LbAlgorithm
     session_persistence: SessionPersistenceIn | None = None
     tls_enabled: bool = False
-    tls_container_ref: str | None = Field(None, max_length=255)
-    ca_tls_container_ref: str | None = Field(None, max_length=255)
-    crl_container_ref: str | None = Field(None, max_length=255)
-    tls_ciphers: str | None = Field(None, max_length=2048)
-    tls_versions: list[str] | None = None
-    alpn_protocols: list[str] | None = None
+    tls_container_ref: ContainerRef | None = None
+    ca_tls_container_ref: ContainerRef | None = None
+    crl_container_ref: ContainerRef | None = None
+    tls_ciphers: TlsCiphers | None = None
+    tls_versions: TlsVersions | None = None
+    alpn_protocols: AlpnProtocols | None = None
     tags: Tags = []
-    project_id: str | None = Field(None, max_length=255)
-    tenant_id: str | None = Field(None, max_length=255)
+    project_id: ProjectId | None = None
+    tenant_id: ProjectId | None = None
 
 
 class PoolCreate(PoolFields):
     loadbalancer_id: Uuid | None = None
     listener_id: Uuid | None = None
     healthmonitor: HealthMonitorSingleCreate | None = None
-    members: list[MemberCreate] = []
+    members: Members = []
 
 
 class PoolSingleCreate(PoolFields):
     """A pool inside a single-call load balancer create."""
 
     healthmonitor: HealthMonitorSingleCreate | None = None
-    members: list[MemberCreate] = []
+    members: Members = []
+
+
+def count_pool(pool: PoolSingleCreate) -> int:
+    """The objects a pool of a fully populated create adds: itself, its monitor, members."""
+    return 1 + (pool.healthmonitor is not None) + len(pool.members)
 
 
 class PoolUpdate(Body):
@@ -66,12 +84,12 @@ class PoolUpdate(Body):
     lb_algorithm: Annotated[LbAlgorithm | None, NotNull] = None
     session_persistence: SessionPersistenceUpdate | None = None
     tls_enabled: bool | None = None
-    tls_container_ref: str | None = Field(None, max_length=255)
-    ca_tls_container_ref: str | None = Field(None, max_length=255)
-    crl_container_ref: str | None = Field(None, max_length=255)
-    tls_ciphers: str | None = Field(None, max_length=2048)
-    tls_versions: list[str] | None = None
-    alpn_protocols: list[str] | None = None
+    tls_container_ref: ContainerRef | None = None
+    ca_tls_container_ref: ContainerRef | None = None
+    crl_container_ref: ContainerRef | None = None
+    tls_ciphers: TlsCiphers | None = None
+    tls_versions: TlsVersions | None = None
+    alpn_protocols: AlpnProtocols | None = None
     tags: Tags | None = None
 
 

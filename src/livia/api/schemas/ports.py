@@ -6,9 +6,20 @@ import ipaddress
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, StringConstraints
 
-from livia.api.schemas.fields import Body, IpAddress, Name, Out, Tags, Uuid
+from livia.api.schemas.fields import (
+    Body,
+    IpAddress,
+    Name,
+    Out,
+    ProjectId,
+    ShortText,
+    Tags,
+    Uuid,
+    Uuids,
+)
+from livia.domain import limits
 
 _MAC = re.compile(r"^[0-9a-fA-F]{2}([:-])[0-9a-fA-F]{2}(\1[0-9a-fA-F]{2}){4}$")
 
@@ -33,8 +44,12 @@ def _ip_or_cidr(value: str) -> str:
         raise ValueError("Value should be an IP address or a CIDR") from exc
 
 
-MacAddress = Annotated[str, AfterValidator(_mac)]
-IpOrCidr = Annotated[str, AfterValidator(_ip_or_cidr)]
+MacAddress = Annotated[str, StringConstraints(max_length=limits.ADDRESS_LENGTH),
+                       AfterValidator(_mac)]
+IpOrCidr = Annotated[str, StringConstraints(max_length=limits.ADDRESS_LENGTH),
+                     AfterValidator(_ip_or_cidr)]
+# Accepted and ignored: whatever JSON, within a bound.
+Extras = Annotated[dict[ShortText, Any], Field(max_length=limits.MAX_LIST_ITEMS)]
 
 
 class FixedIpIn(Body):
@@ -47,38 +62,42 @@ class AddressPairIn(Body):
     mac_address: MacAddress | None = None
 
 
+FixedIps = Annotated[list[FixedIpIn], Field(max_length=limits.MAX_FIXED_IPS)]
+AddressPairs = Annotated[list[AddressPairIn], Field(max_length=limits.MAX_SHORT_LIST)]
+
+
 class _PortCommon(Body):
     name: Name | None = None
     description: Name | None = None
-    device_id: str | None = Field(None, max_length=255)
-    device_owner: str | None = Field(None, max_length=255)
+    device_id: ShortText | None = None
+    device_owner: ShortText | None = None
     # Accepted so that clients which send them work; Livia has one binding.
     binding_vnic_type: Literal["normal"] | None = Field(None, alias="binding:vnic_type")
-    binding_host_id: str | None = Field(None, alias="binding:host_id")
-    binding_profile: dict[str, Any] | None = Field(None, alias="binding:profile")
+    binding_host_id: ShortText | None = Field(None, alias="binding:host_id")
+    binding_profile: Extras | None = Field(None, alias="binding:profile")
     port_security_enabled: bool | None = None
-    extra_dhcp_opts: list[dict[str, Any]] | None = None
-    dns_name: str | None = None
-    qos_policy_id: str | None = None
+    extra_dhcp_opts: Annotated[list[Extras], Field(max_length=limits.MAX_LIST_ITEMS)] | None = None
+    dns_name: ShortText | None = None
+    qos_policy_id: ShortText | None = None
 
 
 class PortCreate(_PortCommon):
     network_id: Uuid
     admin_state_up: bool = True
     mac_address: MacAddress | None = None
-    fixed_ips: list[FixedIpIn] | None = None  # absent: one address from the first IPv4 subnet
-    security_groups: list[Uuid] = []
-    allowed_address_pairs: list[AddressPairIn] = []
-    project_id: str | None = Field(None, max_length=255)
-    tenant_id: str | None = Field(None, max_length=255)
+    fixed_ips: FixedIps | None = None  # absent: one address from the first IPv4 subnet
+    security_groups: Uuids = []
+    allowed_address_pairs: AddressPairs = []
+    project_id: ProjectId | None = None
+    tenant_id: ProjectId | None = None
     tags: Tags = []
 
 
 class PortUpdate(_PortCommon):
     admin_state_up: bool | None = None
-    fixed_ips: list[FixedIpIn] | None = None
-    security_groups: list[Uuid] | None = None
-    allowed_address_pairs: list[AddressPairIn] | None = None
+    fixed_ips: FixedIps | None = None
+    security_groups: Uuids | None = None
+    allowed_address_pairs: AddressPairs | None = None
     tags: Tags | None = None
 
 

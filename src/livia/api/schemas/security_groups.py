@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, WithJsonSchema
 
-from livia.api.schemas.fields import Body, Cidr, Name, Out, Tags, Uuid
+from livia.api.schemas.fields import Body, Cidr, Name, Out, ProjectId, Tags, Uuid
+from livia.domain.limits import quote
 from livia.domain.networks import IP_PROTOCOLS
-from livia.domain.text import excerpt
 
+PROTOCOL_LENGTH = 40  # the column
 
 def _ethertype(value: object) -> object:
     """Neutron takes the ethertype in any letter case."""
@@ -26,7 +27,7 @@ def _protocol(value: object) -> object:
         raise ValueError("Protocol must be a name or a number")
     if isinstance(value, int):
         value = str(value)
-    if not isinstance(value, str):
+    if not isinstance(value, str) or len(value) > PROTOCOL_LENGTH:
         raise ValueError("Protocol must be a name or a number")
     lowered = value.strip().lower()
     if lowered in ("", "any"):
@@ -36,21 +37,23 @@ def _protocol(value: object) -> object:
             raise ValueError("A protocol number is within 0-255")
         return str(int(lowered))
     if lowered not in IP_PROTOCOLS:
-        raise ValueError(f"Protocol {excerpt(value)} is not supported; use one of "
+        raise ValueError(f"Protocol {quote(value)} is not supported; use one of "
                          f"{', '.join(sorted(IP_PROTOCOLS))}, a number 0-255 or any")
     return lowered
 
 
 Ethertype = Annotated[Literal["IPv4", "IPv6"], BeforeValidator(_ethertype)]
-Protocol = Annotated[str | None, BeforeValidator(_protocol)]
+Protocol = Annotated[str | None, BeforeValidator(_protocol), WithJsonSchema({"anyOf": [
+    {"type": "string", "maxLength": PROTOCOL_LENGTH}, {"type": "integer", "minimum": 0,
+                                                      "maximum": 255}, {"type": "null"}]})]
 
 
 class GroupCreate(Body):
     name: Name | None = None
     description: Name | None = None
     stateful: bool = True
-    project_id: str | None = Field(None, max_length=255)
-    tenant_id: str | None = Field(None, max_length=255)
+    project_id: ProjectId | None = None
+    tenant_id: ProjectId | None = None
     tags: Tags = []
 
 
@@ -80,8 +83,8 @@ class RuleCreate(Body):
     remote_group_id: Uuid | None = None
     remote_address_group_id: None = None  # address groups are not supported
     description: Name | None = None
-    project_id: str | None = Field(None, max_length=255)
-    tenant_id: str | None = Field(None, max_length=255)
+    project_id: ProjectId | None = None
+    tenant_id: ProjectId | None = None
 
 
 class RuleCreateBody(Body):
