@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+# A network deleted through the API keeps its row (status DELETING, invisible
+# to the API) until the controller has removed its bridge.
+NETWORK_DELETING = "DELETING"
+
 
 @dataclass(frozen=True, slots=True)
 class Network:

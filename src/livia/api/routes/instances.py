@@ -14,14 +14,14 @@ from fastapi import APIRouter, Request, Response
 from pydantic import Field
 from sqlalchemy import Connection
 
-from livia.api import changes, listing
+from livia.api import listing, refs
 from livia.api.context import CallDep, new_id
-from livia.api.routes import networks as network_routes
 from livia.api.schemas.fields import Body, IpAddress, Out, Uuid
 from livia.api.views import view
 from livia.domain.errors import Duplicate, InvalidInput, NotFound
 from livia.domain.instances import Instance
 from livia.domain.networks import OWNER_INSTANCE
+from livia.domain.visibility import Need
 from livia.store import instances, networks, tables
 from livia.store.records import utcnow
 
@@ -86,7 +86,7 @@ def create_instance(body: InstanceCreateBody, call: CallDep) -> dict[str, Any]:
     with call.db.write() as conn:
         if instances.records.where(conn, tables.instances.c.name == spec.name):
             raise Duplicate(f"An instance named {spec.name} already exists.")
-        network = network_routes.get_owned(conn, call, spec.network_id)
+        network = refs.network(conn, call.caller, spec.network_id, Need.USE)
         subnets = networks.subnets_of(conn, network.id)
         if not subnets:
             raise InvalidInput(f"Network {network.id} has no subnet to take an address from.")
@@ -134,7 +134,6 @@ def delete_instance(name_or_id: str, call: CallDep) -> Response:
     call.require_write()
     with call.db.write() as conn:
         instance = _by_name_or_id(conn, name_or_id, call.scope)
-        changes.visible(instance, RESOURCE, name_or_id, call.scope)
         instances.records.update(conn, instance.id, status="DELETING")
     call.wake()
     return Response(status_code=204)
