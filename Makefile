@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-DEB_PACKAGES := haproxy keepalived nftables iproute2 iputils-ping procps psmisc \
+DEB_PACKAGES := haproxy keepalived nftables iproute2 iputils-ping procps psmisc util-linux mount \
 	wrk nginx-light postgresql python3-venv curl
 STAMP := $(VENV)/.installed
 

@@ -14,13 +14,15 @@ with 400 instead of 404 (a VIP's or member's subnet, network or port).
 
 from __future__ import annotations
 
+import uuid
 from typing import Protocol, TypeVar
 
 from sqlalchemy import Connection
 
 from livia.api.context import parse_id
-from livia.domain.errors import InvalidInput, LiviaError, NotFound
+from livia.domain.errors import Conflict, InvalidInput, LiviaError, NotFound
 from livia.domain.healthmonitors import HealthMonitor
+from livia.domain.instances import Instance
 from livia.domain.l7policies import L7Policy
 from livia.domain.listeners import Listener
 from livia.domain.loadbalancers import LoadBalancer
@@ -36,10 +38,11 @@ from livia.domain.networks import (
 from livia.domain.pools import Pool
 from livia.domain.status import ProvisioningStatus
 from livia.domain.tokens import Caller
-from livia.domain.visibility import Need, allows, sees
+from livia.domain.visibility import Need, allows, scope, sees
 from livia.store import (
     floatingips,
     healthmonitors,
+    instances,
     l7policies,
     listeners,
     loadbalancers,
@@ -59,6 +62,7 @@ PORT = "Port"
 SECURITY_GROUP = "Security group"
 SECURITY_GROUP_RULE = "Security group rule"
 FLOATINGIP = "Floating IP"
+INSTANCE = "Instance"
 
 
 class Owned(Protocol):
@@ -169,3 +173,26 @@ def floatingip(conn: Connection, caller: Caller, ref: str) -> FloatingIp:
     if found is not None and floatingips.plumbing_ports(conn, found.id)[2]:
         found = None  # deleted: gone for the API at once
     return owned(found, caller, FLOATINGIP, ref)
+
+
+# -- instances --------------------------------------------------------------------------
+
+
+def instance(conn: Connection, caller: Caller, key: str) -> Instance:
+    """By id, else by name in the caller's project (an admin's: in every project).
+
+    A name that several projects use is a 409 for an admin, who must give the id.
+    """
+    try:
+        by_id = instances.records.get(conn, str(uuid.UUID(key)))
+    except ValueError:
+        by_id = None
+    if by_id is not None and sees(caller, by_id.project_id):
+        return by_id
+    found = instances.named(conn, scope(caller), key)
+    if len(found) > 1:
+        raise Conflict(f"Instances of {len(found)} projects are named {key}; give the id of "
+                       "the one you mean.")
+    if not found:
+        raise missing(INSTANCE, key)
+    return found[0]
