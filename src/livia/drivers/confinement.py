@@ -48,6 +48,7 @@ while [ "$1" != -- ]; do
 done
 shift
 cd "$WORKDIR"
+unset OLDPWD
 child=
 trap 'if [ -n "$child" ]; then kill -TERM "$child" 2>/dev/null || :; wait "$child" || :; fi
       exit 143' TERM INT HUP
