@@ -101,6 +101,8 @@ ENVIRONMENT = (("PATH", "/usr/local/bin:/usr/bin:/bin"), ("HOME", WORKDIR),
                ("LANG", "C.UTF-8"))
 
 # Set in a confined instance's network namespace (both sysctls are per namespace):
-# an unprivileged command may still serve on port 80, and ping without privileges.
+# an unprivileged command may still serve on port 80 and open ICMP datagram sockets
+# (a ping of its own; Debian's /usr/bin/ping carries file capabilities, and with an
+# empty bounding set the kernel refuses to run it).
 SYSCTLS = (("net.ipv4.ip_unprivileged_port_start", "0"),
            ("net.ipv4.ping_group_range", "0 2147483647"))
