@@ -237,3 +237,24 @@ def test_shared_and_external_networks_own_objects_and_admins(stack: Stack) -> No
     expect(stack.api.post(f"{NET}/security-group-rules", token=t.admin, json={
         "security_group_rule": {"security_group_id": b["group"], "direction": "ingress",
                                 "remote_group_id": a["group"]}}), 201)
+
+
+def test_a_marker_of_another_project_is_not_found(stack: Stack) -> None:
+    a, b, _ = _world(stack)
+    wrong = []
+    for path, a_ref in ((f"{LBAAS}/loadbalancers", a["lb"]), (f"{LBAAS}/pools", a["pool"]),
+                        (f"{LBAAS}/l7policies", a["policy"]),
+                        (f"{NET}/networks", a["net"]), (f"{NET}/subnets", a["subnet"]),
+                        (f"{NET}/ports", a["port"]), (f"{NET}/security-groups", a["group"])):
+        answers = []
+        for ref in (a_ref, str(uuid.uuid4())):
+            r = stack.api.get(path, token=stack.tokens.member_b, params={
+                "marker": ref, "limit": "1", "sort": "name:asc"})
+            answers.append((r.status_code, r.text.replace(ref, "<id>")))
+        if answers[0] != answers[1] or answers[0][0] != 400:
+            wrong.append(f"{path}: {answers}")
+    assert not wrong, "\n".join(wrong)
+    # The caller's own marker still pages.
+    page = expect(stack.api.get(f"{LBAAS}/loadbalancers", token=stack.tokens.member_b,
+                                params={"marker": b["lb"], "limit": "1"}), 200)
+    assert page["loadbalancers"] == []
