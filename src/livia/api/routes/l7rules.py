@@ -23,7 +23,6 @@ from livia.domain.errors import Conflict, InvalidInput, NotFound
 from livia.domain.l7policies import L7Policy
 from livia.domain.l7rules import MAX_RULES_PER_POLICY, L7Rule
 from livia.domain.status import OperatingStatus, ProvisioningStatus
-from livia.domain.tokens import Caller
 from livia.store import l7policies, l7rules, listeners
 from livia.store.records import utcnow
 
@@ -53,10 +52,6 @@ def add(conn: Connection, policy: L7Policy, spec: L7RuleCreate, project: str) ->
     return rule
 
 
-def _policy(conn: Connection, caller: Caller, policy_id: str) -> L7Policy:
-    return refs.l7policy(conn, caller, policy_id)
-
-
 def _take_policy(conn: Connection, policy: L7Policy) -> None:
     changes.require_active(policy.provisioning_status, "L7 Policy", policy.id)
     listener = listeners.records.get(conn, policy.listener_id)
@@ -78,7 +73,7 @@ def _rule(conn: Connection, policy: L7Policy, rule_id: str) -> L7Rule:
 def create_l7rule(policy_id: str, body: L7RuleCreateBody, call: CallDep) -> dict[str, Any]:
     call.require_write()
     with call.db.write() as conn:
-        policy = _policy(conn, call.caller, policy_id)
+        policy = refs.l7policy(conn, call.caller, policy_id)
         _take_policy(conn, policy)
         spec = body.rule
         rule = add(conn, policy, spec,
@@ -94,7 +89,7 @@ def list_l7rules(policy_id: str, request: Request, call: CallDep) -> dict[str, A
                                max_limit=call.settings.pagination_max_limit)
     fields = listing.selected_fields(request.query_params)
     with call.db.read() as conn:
-        policy = _policy(conn, call.caller, policy_id)
+        policy = refs.l7policy(conn, call.caller, policy_id)
         page = l7rules.records.page(conn, query,
                                     l7rules.records.table.c.l7policy_id == policy.id)
     items = [listing.select(d, fields) for d in present(page.items)]
@@ -109,7 +104,7 @@ def list_l7rules(policy_id: str, request: Request, call: CallDep) -> dict[str, A
 def show_l7rule(policy_id: str, rule_id: str, request: Request, call: CallDep
                 ) -> dict[str, Any]:
     with call.db.read() as conn:
-        rule = _rule(conn, _policy(conn, call.caller, policy_id), rule_id)
+        rule = _rule(conn, refs.l7policy(conn, call.caller, policy_id), rule_id)
     out = present([rule])[0]
     return {"rule": listing.select(out, listing.selected_fields(request.query_params))}
 
@@ -123,7 +118,7 @@ def update_l7rule(policy_id: str, rule_id: str, body: L7RuleUpdateBody, call: Ca
     if not given:
         raise InvalidInput("No attributes to update were given.")
     with call.db.write() as conn:
-        policy = _policy(conn, call.caller, policy_id)
+        policy = refs.l7policy(conn, call.caller, policy_id)
         current = _rule(conn, policy, rule_id)
         changes.require_mutable(current.provisioning_status, RESOURCE, current.id)
         _take_policy(conn, policy)
@@ -149,7 +144,7 @@ def update_l7rule(policy_id: str, rule_id: str, body: L7RuleUpdateBody, call: Ca
 def delete_l7rule(policy_id: str, rule_id: str, call: CallDep) -> Response:
     call.require_write()
     with call.db.write() as conn:
-        policy = _policy(conn, call.caller, policy_id)
+        policy = refs.l7policy(conn, call.caller, policy_id)
         current = _rule(conn, policy, rule_id)
         changes.require_mutable(current.provisioning_status, RESOURCE, current.id)
         _take_policy(conn, policy)

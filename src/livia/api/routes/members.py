@@ -86,10 +86,6 @@ def add(conn: Connection, caller: Caller, pool: Pool, spec: MemberCreate, projec
     return member
 
 
-def _pool(conn: Connection, caller: Caller, pool_id: str) -> Pool:
-    return refs.pool(conn, caller, pool_id)
-
-
 def _take_pool(conn: Connection, pool: Pool) -> None:
     changes.require_active(pool.provisioning_status, "Pool", pool.id)
     changes.take(conn, pool.loadbalancer_id,
@@ -106,7 +102,7 @@ def _monitored(conn: Connection, pool_id: str) -> bool:
 def create_member(pool_id: str, body: MemberCreateBody, call: CallDep) -> dict[str, Any]:
     call.require_write()
     with call.db.write() as conn:
-        pool = _pool(conn, call.caller, pool_id)
+        pool = refs.pool(conn, call.caller, pool_id)
         _take_pool(conn, pool)
         spec = body.member
         project = call.owning_project(spec.project_id or spec.tenant_id or pool.project_id)
@@ -123,7 +119,7 @@ def list_members(pool_id: str, request: Request, call: CallDep) -> dict[str, Any
                                max_limit=call.settings.pagination_max_limit)
     fields = listing.selected_fields(request.query_params)
     with call.db.read() as conn:
-        pool = _pool(conn, call.caller, pool_id)
+        pool = refs.pool(conn, call.caller, pool_id)
         page = members.records.page(conn, query, members.records.table.c.pool_id == pool.id)
     items = [listing.select(d, fields) for d in present(page.items)]
     links = listing.links(call.base_url, request.url.path, request.query_params,
@@ -144,7 +140,7 @@ def _member(conn: Connection, pool: Pool, member_id: str) -> Member:
 def show_member(pool_id: str, member_id: str, request: Request, call: CallDep
                 ) -> dict[str, Any]:
     with call.db.read() as conn:
-        member = _member(conn, _pool(conn, call.caller, pool_id), member_id)
+        member = _member(conn, refs.pool(conn, call.caller, pool_id), member_id)
     out = present([member])[0]
     return {"member": listing.select(out, listing.selected_fields(request.query_params))}
 
@@ -158,7 +154,7 @@ def update_member(pool_id: str, member_id: str, body: MemberUpdateBody, call: Ca
     if not given:
         raise InvalidInput("No attributes to update were given.")
     with call.db.write() as conn:
-        pool = _pool(conn, call.caller, pool_id)
+        pool = refs.pool(conn, call.caller, pool_id)
         current = _member(conn, pool, member_id)
         changes.require_mutable(current.provisioning_status, RESOURCE, current.id)
         _take_pool(conn, pool)
@@ -192,7 +188,7 @@ def _update_values(given: dict[str, Any]) -> dict[str, Any]:
 def delete_member(pool_id: str, member_id: str, call: CallDep) -> Response:
     call.require_write()
     with call.db.write() as conn:
-        pool = _pool(conn, call.caller, pool_id)
+        pool = refs.pool(conn, call.caller, pool_id)
         current = _member(conn, pool, member_id)
         changes.require_mutable(current.provisioning_status, RESOURCE, current.id)
         _take_pool(conn, pool)
@@ -213,7 +209,7 @@ def batch_update_members(pool_id: str, body: MemberBatchBody, request: Request,
         dup = next(k for k in keys if keys.count(k) > 1)
         raise InvalidInput(f"Member {dup[0]}:{dup[1]} is listed more than once in the batch.")
     with call.db.write() as conn:
-        pool = _pool(conn, call.caller, pool_id)
+        pool = refs.pool(conn, call.caller, pool_id)
         existing = {(m.address, m.protocol_port): m for m in members.records.where(
             conn, members.records.table.c.pool_id == pool.id)}
         if not body.members and (additive or not existing):

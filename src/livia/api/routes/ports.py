@@ -154,7 +154,8 @@ def _check_owner(call: Call, owner: str | None) -> None:
 
 def _check_mac(conn: Connection, mac: str) -> None:
     if networks.ports.where(conn, tables.ports.c.mac_address == mac):
-        raise Conflict(f"MAC address {mac} is already in use.")  # by whom is not ours to say
+        # Not which port: it may be another project's.
+        raise Conflict(f"MAC address {mac} is already in use.")
 
 
 @router.post("/ports", status_code=201, response_model=PortOne)
