@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 DEB_PACKAGES := haproxy keepalived nftables iproute2 iputils-ping procps psmisc libpcre2-8-0 \
-	wrk nginx-light postgresql python3-venv curl
+	util-linux mount wrk nginx-light postgresql python3-venv curl
 STAMP := $(VENV)/.installed
 
 .PHONY: setup deps venv run demo test lint unit functional e2e clients bench clean cleanup

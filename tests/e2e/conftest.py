@@ -24,14 +24,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="module")
-def livia(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiviaHost]:
+def livia(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+          ) -> Iterator[LiviaHost]:
+    """One server per module; a module's LIVIA_SERVE_ARGS are added to ``livia serve``."""
     if os.geteuid() != 0:
         pytest.fail("end-to-end tests need root (namespaces, bridges, nftables)")
     # Not under pytest's 0700 temporary root: HAProxy's workers run as nobody and
     # must traverse the state directory to run the PING monitor's wrapper.
     base = Path(tempfile.mkdtemp(prefix="lvt-e2e-"))
     base.chmod(0o711)
-    host = LiviaHost(base)
+    host = LiviaHost(base, extra_args=getattr(request.module, "LIVIA_SERVE_ARGS", ()))
     try:
         host.start()
         yield host

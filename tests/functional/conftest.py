@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import secrets
 import shutil
 import string
@@ -117,6 +118,9 @@ def _database_url(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> 
 def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]:
     with _database_url(request.param, tmp_path, request) as url:
         settings = _settings(tmp_path, url)
+        marker = request.node.get_closest_marker("settings")
+        if marker is not None:  # @pytest.mark.settings(project_instances=True)
+            settings = dataclasses.replace(settings, **marker.kwargs)
         for sub in (settings.amphorae_dir, settings.instances_dir, settings.pki_dir):
             sub.mkdir(parents=True, exist_ok=True)
         db = Database(url)

@@ -251,9 +251,15 @@ def test_port_mac_address_validation(api: Api, net: tuple[str, str]) -> None:
     for mac in ("fa:16:3e:00:00", "zz:16:3e:00:00:01", "01:00:5e:00:00:01", "00:00:00:00:00:00"):
         body = {"port": {"network_id": network_id, "mac_address": mac}}
         assert "mac_address" in api.fault("POST", "/ports", body, 400)
-    api.port(network_id, mac_address="fa:16:3e:12:34:56")
+    taken = api.port(network_id, mac_address="fa:16:3e:12:34:56")
     body = {"port": {"network_id": network_id, "mac_address": "fa:16:3e:12:34:56"}}
-    assert "already used by port" in api.fault("POST", "/ports", body, 409)
+    message = api.fault("POST", "/ports", body, 409)
+    assert "already in use" in message and taken["id"] not in message
+    # Another project learns no more than that the address is taken.
+    other = api.network("net-p2", OTHER)
+    api.subnet(other, "10.21.0.0/24", OTHER)
+    body = {"port": {"network_id": other, "mac_address": "fa:16:3e:12:34:56"}}
+    assert api.fault("POST", "/ports", body, 409, OTHER) == message
 
 
 def test_port_security_groups_must_exist_and_be_visible(api: Api, net: tuple[str, str]) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection
 
-from livia.domain.errors import Immutable, NotFound
+from livia.domain.errors import Immutable
 from livia.domain.loadbalancers import LoadBalancer
 from livia.domain.status import ProvisioningStatus
 from livia.store import listeners, loadbalancers, pools
@@ -57,11 +57,3 @@ def listeners_using_pool(conn: Connection, pool_id: str) -> list[str]:
     )
     return sorted({li.id for li in direct} | {p.listener_id for p in by_policy})
 
-
-def visible(obj: object | None, resource: str, object_id: str, scope: str | None) -> None:
-    """NotFound unless the object exists and the caller's project owns it."""
-    if obj is None:
-        raise NotFound(resource, object_id)
-    project = getattr(obj, "project_id", None)
-    if scope is not None and project != scope:
-        raise NotFound(resource, object_id)

@@ -17,6 +17,7 @@ from typing import Annotated
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 
+from livia.domain import visibility
 from livia.domain.errors import Forbidden, NotAuthenticated, NotFound
 from livia.domain.settings import Settings
 from livia.domain.tokens import Caller, Role
@@ -47,7 +48,7 @@ class Call:
     @property
     def scope(self) -> str | None:
         """The project a list or lookup is limited to; None for admins."""
-        return None if self.caller.is_admin else self.caller.project_id
+        return visibility.scope(self.caller)
 
     def require_write(self) -> None:
         if not self.caller.can_write:
@@ -64,10 +65,6 @@ class Call:
                 raise Forbidden("Not authorized to create objects in another project.")
             return requested
         return requested or self.caller.project_id or ADMIN_PROJECT
-
-    def check_visible(self, project_id: str | None, resource: str, object_id: str) -> None:
-        if not self.caller.sees(project_id):
-            raise NotFound(resource, object_id)
 
 
 def services(request: Request) -> ApiServices:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
+from livia.api import refs
 from livia.domain.errors import Conflict, InvalidInput
 from livia.domain.loadbalancers import LoadBalancer
 from livia.domain.networks import OWNER_VIP, Network, Port, Subnet
-from livia.domain.status import ProvisioningStatus, Topology, roles_for
+from livia.domain.status import Topology, roles_for
 from livia.domain.tokens import Caller
-from livia.store import networks, tables
+from livia.domain.visibility import Need, allows
+from livia.store import loadbalancers, networks
 from livia.store.records import utcnow
 
 
@@ -25,18 +27,11 @@ class VipPlan:
 
 
 def _network(conn: Connection, caller: Caller, network_id: str) -> Network:
-    network = networks.records.get(conn, network_id)
-    if network is None or not (network.shared or caller.sees(network.project_id)):
-        raise InvalidInput(f"Network {network_id} not found.")
-    return network
+    return refs.network(conn, caller, network_id, Need.USE, invalid=True)
 
 
 def _subnet(conn: Connection, caller: Caller, subnet_id: str) -> Subnet:
-    subnet = networks.subnets.get(conn, subnet_id)
-    if subnet is None:
-        raise InvalidInput(f"Subnet {subnet_id} not found.")
-    _network(conn, caller, subnet.network_id)
-    return subnet
+    return refs.subnet(conn, caller, subnet_id, Need.USE, invalid=True)
 
 
 def _needed(topology: Topology, with_vip: bool) -> int:
@@ -85,16 +80,19 @@ def resolve(conn: Connection, caller: Caller, spec: object, project: str,
 
 def _from_port(conn: Connection, caller: Caller, port_id: str, topology: Topology
                ) -> VipPlan:
-    port = networks.ports.get(conn, port_id)
-    if port is None or not caller.sees(port.project_id):
-        raise InvalidInput(f"Port {port_id} not found.")
+    port = refs.port(conn, caller, port_id, invalid=True)
     if port.device_owner or port.device_id:
         raise Conflict(f"Port {port_id} is already in use by {port.device_owner or 'a device'}.")
     if not port.fixed_ips:
         raise InvalidInput(f"Port {port_id} has no fixed IP to use as the VIP.")
-    subnet = _subnet(conn, caller, port.fixed_ips[0].subnet_id)
+    network = networks.records.get(conn, port.network_id)
+    if network is None or not allows(caller, network, Need.USE):
+        raise InvalidInput(f"Port {port_id} is on network {port.network_id}, where this "
+                           "project may not place a VIP.")
+    subnet = networks.subnets.get(conn, port.fixed_ips[0].subnet_id)
+    assert subnet is not None  # an allocation's subnet lives as long as the allocation
     _check_room(conn, subnet, _needed(topology, False))
-    return VipPlan(_network(conn, caller, port.network_id), subnet, port.first_ip, port)
+    return VipPlan(network, subnet, port.first_ip, port)
 
 
 def _from_network(conn: Connection, caller: Caller, network_id: str, address: str | None,
@@ -135,16 +133,7 @@ def vip_port(conn: Connection, lb: LoadBalancer, plan: VipPlan, group_id: str) -
 
 def free_vrrp_id(conn: Connection, network_id: str) -> int:
     """The lowest VRRP router id no other live load balancer on the network uses."""
-    lb = tables.loadbalancers
-    used = {
-        r[0]
-        for r in conn.execute(
-            select(lb.c.vrrp_id).where(
-                lb.c.vip_network_id == network_id,
-                lb.c.provisioning_status != ProvisioningStatus.DELETED.value,
-            )
-        )
-    }
+    used = loadbalancers.vrrp_ids_on(conn, network_id)
     for candidate in range(1, 256):
         if candidate not in used:
             return candidate

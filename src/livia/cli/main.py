@@ -63,6 +63,11 @@ def _add_settings(parser: argparse.ArgumentParser, *, server: bool) -> None:
         parser.add_argument("--no-auth", action="store_true",
                             default=os.environ.get("LIVIA_NO_AUTH") == "1",
                             help="development only: every request is admin")
+        parser.add_argument("--project-instances", action="store_true",
+                            default=os.environ.get("LIVIA_PROJECT_INSTANCES") == "1",
+                            help="(env LIVIA_PROJECT_INSTANCES=1) let projects' members "
+                                 "create instances, which run confined; without it "
+                                 "instances are admin-only")
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -71,8 +76,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
         raw = getattr(args, field, None)
         if raw is not None:
             values[field] = kind(raw)
-    if getattr(args, "no_auth", False):
-        values["no_auth"] = True
+    for flag in ("no_auth", "project_instances"):
+        if getattr(args, flag, False):
+            values[flag] = True
     return dataclasses.replace(_DEFAULTS, **values)
 
 

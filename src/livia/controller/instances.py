@@ -9,16 +9,14 @@ from collections.abc import Callable
 from sqlalchemy import Connection
 
 from livia.controller.context import Controller
-from livia.domain.errors import LiviaError
-from livia.domain.instances import Instance
+from livia.domain.errors import LiviaError, PermanentError
+from livia.domain.instances import ACTIVE, BUILD, DELETING, ERROR, Instance
 from livia.domain.networks import Port
 from livia.drivers.compute import InstanceBoot
 from livia.drivers.network import PortPlug
 from livia.store import instances, networks, tables
 
 log = logging.getLogger(__name__)
-
-BUILD, ACTIVE, DELETING, ERROR = "BUILD", "ACTIVE", "DELETING", "ERROR"
 
 
 def _work(conn: Connection) -> list[tuple[Instance, Port | None]]:
@@ -44,6 +42,14 @@ def _mark_error(instance_id: str) -> Callable[[Connection], None]:
     return lambda c: instances.records.update(c, instance_id, status=ERROR)
 
 
+def _confined_uid(instance: Instance) -> int | None:
+    if not instance.confined:
+        return None
+    if instance.uid is None:
+        raise PermanentError(f"instance {instance.id} is confined but has no uid")
+    return instance.uid
+
+
 async def _create(ctl: Controller, instance: Instance, port: Port) -> None:
     subnet = await ctl.read(lambda c: networks.subnets.get(c, port.fixed_ips[0].subnet_id))
     assert subnet is not None and port.first_ip is not None
@@ -55,7 +61,7 @@ async def _create(ctl: Controller, instance: Instance, port: Port) -> None:
         port=PortPlug(port_id=port.id, network_id=port.network_id,
                       mac_address=port.mac_address, netns=host.netns, ifname="eth0",
                       addresses=(f"{port.first_ip}/{prefix}",), gateway=subnet.gateway_ip),
-        command=instance.command))
+        command=instance.command, confined_uid=_confined_uid(instance)))
 
     def activate(conn: Connection) -> None:
         instances.records.update(conn, instance.id, status=ACTIVE)

@@ -8,11 +8,10 @@ from collections.abc import Callable
 from sqlalchemy import Connection
 
 from livia.controller.context import Controller
+from livia.domain.networks import NETWORK_DELETING as DELETING
 from livia.store import networks, tables
 
 log = logging.getLogger(__name__)
-
-DELETING = "DELETING"
 
 
 def _deleting(conn: Connection) -> list[str]:

@@ -41,8 +41,6 @@ MAX_DNS_NAMESERVERS = 5  # Neutron's max_dns_nameservers
 MAX_HOST_ROUTES = 20  # Neutron's max_subnet_host_routes
 MAX_FIXED_IPS = 10
 MAX_ALLOCATION_POOLS = 20
-MAX_COMMAND_ARGS = 100  # an instance's command
-COMMAND_ARG_LENGTH = 4096
 
 # -- one request --------------------------------------------------------------------------
 # Keystone's max_request_body_size is 112 KiB; Livia takes more so that a

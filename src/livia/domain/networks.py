@@ -8,6 +8,10 @@ from datetime import datetime
 from livia.domain.errors import InvalidInput
 from livia.domain.limits import quote
 
+# A network deleted through the API keeps its row (status DELETING, invisible
+# to the API) until the controller has removed its bridge.
+NETWORK_DELETING = "DELETING"
+
 
 @dataclass(frozen=True, slots=True)
 class Network:

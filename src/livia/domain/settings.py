@@ -18,6 +18,8 @@ class Settings:
     api_port: int = 9876
     driver: str = "netns"
     no_auth: bool = False
+    # Instances are an admin's tool; with this, projects may have (confined) ones too.
+    project_instances: bool = False
     # Every host resource Livia creates (namespaces, bridges, veths, nft tables)
     # starts with this prefix, so that `livia cleanup` can find them all.
     name_prefix: str = "lv"

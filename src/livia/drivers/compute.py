@@ -44,6 +44,9 @@ class InstanceBoot:
     name: str
     port: PortPlug  # plugged into the instance's namespace as eth0, addressed, up
     command: tuple[str, ...]
+    # None: the command runs as root, only its network namespace changed (an admin's
+    # instance); else confined as this uid and gid (livia.domain.instances).
+    confined_uid: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

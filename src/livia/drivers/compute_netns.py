@@ -12,7 +12,9 @@ longer) and may bind its address before the address is there.
 
 An instance is ``P-inst-<id>`` with ``eth0`` and a command started the same way,
 its output in ``<state_dir>/instances/<id>/output.log`` and its pid in ``pid``
-beside it.
+beside it. An admin's command runs as root; a project's runs confined
+(:mod:`livia.drivers.confinement`) in a namespace whose sysctls let it serve on
+low ports.
 
 Names are :class:`~livia.drivers.network_netns.HostNames`.
 """
@@ -28,10 +30,11 @@ import sys
 from collections.abc import Awaitable, Sequence
 from pathlib import Path
 
+from livia.domain import instances
 from livia.domain.amphorae import AmphoraPaths
 from livia.domain.errors import PermanentError
 from livia.domain.settings import Settings
-from livia.drivers import host
+from livia.drivers import confinement, host
 from livia.drivers.compute import AmphoraBoot, AmphoraHost, InstanceBoot, InstanceHost
 from livia.drivers.network import NetworkDriver
 from livia.drivers.network_netns import HostNames
@@ -174,11 +177,23 @@ class NetnsComputeDriver:
         port = dataclasses.replace(boot.port, netns=instance.netns, ifname=INSTANCE_IFNAME)
         await self._network.plug_port(port)
         if boot.command and instance.pid is None:
+            argv, env = await self._instance_argv(boot, instance.netns)
             pid = await self._processes.start(
-                boot.command, netns=instance.netns, log_path=Path(instance.log_path), cwd=directory
+                argv, netns=instance.netns, log_path=Path(instance.log_path), cwd=directory,
+                env=env,
             )
             write_private(directory / "pid", f"{pid}\n".encode())
         return self.instance_host(boot.instance_id)
+
+    async def _instance_argv(self, boot: InstanceBoot, netns: str
+                             ) -> tuple[list[str], dict[str, str] | None]:
+        """An admin's command as it is; a project's confined, with its own environment."""
+        if boot.confined_uid is None:
+            return list(boot.command), None
+        await host.sysctl(netns, dict(instances.SYSCTLS))
+        hidden = (str(self._settings.state_dir), *instances.HIDDEN_DIRS)
+        argv = confinement.argv(boot.command, uid=boot.confined_uid, hidden=hidden)
+        return argv, dict(instances.ENVIRONMENT)
 
     async def delete_instance(self, instance_id: str) -> None:
         instance = self.instance_host(instance_id)

@@ -298,8 +298,12 @@ class DetachedProcesses:
     def __init__(self) -> None:
         self._children: dict[int, subprocess.Popen[bytes]] = {}
 
-    async def start(self, argv: Sequence[str], *, netns: str, log_path: Path, cwd: Path) -> int:
-        """Start ``argv`` in ``netns``; return once it is inside (or has already ended)."""
+    async def start(self, argv: Sequence[str], *, netns: str, log_path: Path, cwd: Path,
+                    env: Mapping[str, str] | None = None) -> int:
+        """Start ``argv`` in ``netns``; return once it is inside (or has already ended).
+
+        ``env`` replaces the caller's environment (None: the process inherits it).
+        """
         self.reap()
         command = ["nsenter", f"--net={netns_path(netns)}", "--", *argv]
         try:
@@ -310,6 +314,7 @@ class DetachedProcesses:
                     stdout=out,
                     stderr=subprocess.STDOUT,
                     cwd=cwd,
+                    env=dict(env) if env is not None else None,
                     start_new_session=True,
                     close_fds=True,
                 )

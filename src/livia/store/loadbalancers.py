@@ -40,16 +40,21 @@ records = Records(table, LoadBalancer)
 PENDING = [s.value for s in PENDING_STATUSES]
 
 
-def get_visible(conn: Connection, lb_id: str, project_id: str | None) -> LoadBalancer:
-    """The load balancer, or NotFound if it is gone or belongs to another project."""
+def live(conn: Connection, lb_id: str) -> LoadBalancer:
+    """The load balancer, or NotFound if there is none (or it is DELETED)."""
     lb = records.get(conn, lb_id)
-    if (
-        lb is None
-        or lb.provisioning_status is ProvisioningStatus.DELETED
-        or (project_id is not None and lb.project_id != project_id)
-    ):
+    if lb is None or lb.provisioning_status is ProvisioningStatus.DELETED:
         raise NotFound("Load Balancer", lb_id)
     return lb
+
+
+def vrrp_ids_on(conn: Connection, network_id: str) -> set[int]:
+    """VRRP router ids of the live load balancers whose VIP is on the network."""
+    stmt = select(table.c.vrrp_id).where(
+        table.c.vip_network_id == network_id,
+        table.c.provisioning_status != ProvisioningStatus.DELETED.value,
+    )
+    return {row[0] for row in conn.execute(stmt)}
 
 
 def lock_for_change(conn: Connection, lb_id: str) -> LoadBalancer:

@@ -9,11 +9,12 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, String, cast, delete, insert, select
+from sqlalchemy import ColumnElement, Connection, String, cast, delete, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from livia.domain.errors import Conflict, InvalidInput
-from livia.domain.networks import FixedIp, Network, Port, Subnet
+from livia.domain.networks import NETWORK_DELETING, FixedIp, Network, Port, Subnet
+from livia.domain.visibility import NETWORK_SEEN_BY_ALL
 from livia.store import tables
 from livia.store.records import Records, from_mapping, utcnow
 
@@ -51,6 +52,22 @@ class _PortRecords(Records[Port]):
 
 
 ports = _PortRecords(tables.ports, Port)
+
+
+def visible_to(project_id: str | None) -> ColumnElement[bool]:
+    """Live networks a project sees (``livia.domain.visibility``); None: every live one."""
+    t = tables.networks
+    live = t.c.status != NETWORK_DELETING
+    if project_id is None:
+        return live
+    return live & or_(t.c.project_id == project_id,
+                      *(t.c[flag].is_(True) for flag in NETWORK_SEEN_BY_ALL))
+
+
+def subnets_visible_to(project_id: str | None) -> ColumnElement[bool]:
+    """Subnets of the networks ``visible_to`` the project."""
+    return tables.subnets.c.network_id.in_(
+        select(tables.networks.c.id).where(visible_to(project_id)))
 
 
 def ports_of_devices(conn: Connection, device_ids: Sequence[str]) -> list[Port]:

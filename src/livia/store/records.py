@@ -242,8 +242,11 @@ class Records(Generic[T]):
         sort = self._sort_keys(query)
         reverse = query.page_reverse
         if query.marker is not None:
+            # The marker must be a row the caller could list: another project's id is
+            # "not found" too (else its existence and sort position would show).
             marker = conn.execute(
-                select(self.table).where(self.table.c.id == query.marker)
+                select(self.table).where(self.table.c.id == query.marker, *conditions,
+                                         *self._scope(query))
             ).first()
             if marker is None:
                 raise InvalidInput(f"Marker {quote(query.marker)} not found.")
@@ -308,11 +311,15 @@ class Records(Generic[T]):
                 continue
             coerced = [_coerce(col, v) for v in values]
             out.append(col.in_(coerced) if len(coerced) > 1 else col == coerced[0])
-        if query.project_id is not None and "project_id" in self.table.c:
-            out.append(self.table.c.project_id == query.project_id)
+        out.extend(self._scope(query))
         if self.tagged:
             out.extend(self._tag_filters(query))
         return out
+
+    def _scope(self, query: ListQuery) -> list[ColumnElement[bool]]:
+        if query.project_id is not None and "project_id" in self.table.c:
+            return [self.table.c.project_id == query.project_id]
+        return []
 
     def _has_tag(self, tag: str) -> ColumnElement[bool]:
         t = tables.tags

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData(
@@ -398,12 +399,17 @@ instances = Table(
     metadata,
     _id(),
     _project(),
-    Column("name", String(64), nullable=False, unique=True),
+    Column("name", String(64), nullable=False),
     Column("network_id", String(36), ForeignKey("networks.id"), nullable=False),
     Column("port_id", String(36), nullable=True),
     Column("command", JSON, nullable=False),
     Column("status", String(16), nullable=False),
     *_times(),
+    # A project's instance runs confined, as its own uid (livia.domain.instances).
+    Column("confined", Boolean, nullable=False, server_default=false()),
+    Column("uid", Integer, nullable=True, unique=True),
+    # Names are unique per project, not across projects (migration 0002).
+    UniqueConstraint("project_id", "name", name="uq_instances_project_name"),
 )
 
 tokens = Table(

@@ -17,8 +17,8 @@ from typing import Any
 from fastapi import Request, Response
 from sqlalchemy import Connection
 
-from livia.api import changes, listing, routing
-from livia.api.context import Call, CallDep, new_id, parse_id
+from livia.api import listing, refs, routing
+from livia.api.context import Call, CallDep, new_id
 from livia.api.routes import networks as network_routes
 from livia.api.schemas.floatingips import (
     FloatingIpCreate,
@@ -27,7 +27,7 @@ from livia.api.schemas.floatingips import (
     FloatingIpOne,
     FloatingIpUpdateBody,
 )
-from livia.domain.errors import Conflict, InvalidInput, NotFound
+from livia.domain.errors import Conflict, InvalidInput
 from livia.domain.networks import (
     OWNER_FIP_ROUTER,
     OWNER_FLOATINGIP,
@@ -40,7 +40,6 @@ from livia.store import floatingips, networks
 from livia.store.records import utcnow
 
 router = routing.router("floatingips")
-RESOURCE = "Floating IP"
 DOWN = "DOWN"
 
 
@@ -58,17 +57,8 @@ def present(items: list[FloatingIp]) -> list[dict[str, Any]]:
     } for f in items]
 
 
-def get_visible(conn: Connection, call: Call, fip_id: str) -> FloatingIp:
-    fip = floatingips.records.get(conn, parse_id(fip_id, RESOURCE))
-    if fip is None or not call.caller.sees(fip.project_id):
-        raise NotFound(RESOURCE, fip_id)
-    if floatingips.plumbing_ports(conn, fip.id)[2]:
-        raise NotFound(RESOURCE, fip_id)  # deleted: gone for the API at once
-    return fip
-
-
 def _external_network(conn: Connection, call: Call, network_id: str) -> Network:
-    network = network_routes.get_visible(conn, call, network_id)
+    network = refs.network(conn, call.caller, network_id)
     if not network.router_external:
         raise InvalidInput(f"Network {network.id} is not an external network "
                            "(router:external); floating IPs come only from one.")
@@ -101,9 +91,7 @@ def _floating_subnet(conn: Connection, network: Network, spec: FloatingIpCreate)
 def _target(conn: Connection, call: Call, port_id: str, fixed_ip: str | None,
             external_id: str) -> tuple[Port, str]:
     """The port to NAT to and which of its IPv4 addresses (default: its first)."""
-    port = networks.ports.get(conn, port_id)
-    if port is None or not call.caller.sees(port.project_id):
-        raise NotFound("Port", port_id)
+    port = refs.port(conn, call.caller, port_id)
     if port.network_id == external_id:
         raise InvalidInput(f"Port {port.id} is on the external network itself; a floating "
                            "IP maps to a port on another network.")
@@ -187,7 +175,7 @@ def create_floatingip(body: FloatingIpCreateBody, call: CallDep) -> dict[str, An
         if spec.port_id is not None:
             values = _associate(conn, call, fip, spec.port_id, spec.fixed_ip_address)
             floatingips.records.update(conn, fip.id, **values, updated_at=None)
-        out = present([get_visible(conn, call, fip.id)])[0]
+        out = present([refs.floatingip(conn, call.caller, fip.id)])[0]
     call.wake()
     return {"floatingip": out}
 
@@ -211,7 +199,7 @@ def list_floatingips(request: Request, call: CallDep) -> dict[str, Any]:
 @router.get("/floatingips/{fip_id}", response_model=FloatingIpOne)
 def show_floatingip(fip_id: str, request: Request, call: CallDep) -> dict[str, Any]:
     with call.db.read() as conn:
-        fip = get_visible(conn, call, fip_id)
+        fip = refs.floatingip(conn, call.caller, fip_id)
     out = present([fip])[0]
     return {"floatingip": listing.select(out, listing.selected_fields(request.query_params))}
 
@@ -225,8 +213,7 @@ def update_floatingip(fip_id: str, body: FloatingIpUpdateBody, call: CallDep
     if not given:
         raise InvalidInput("No attributes to update were given.")
     with call.db.write() as conn:
-        fip = get_visible(conn, call, fip_id)
-        changes.visible(fip, RESOURCE, fip_id, call.scope)
+        fip = refs.floatingip(conn, call.caller, fip_id)
         values: dict[str, Any] = {k: given[k] for k in ("description",) if k in given}
         if "tags" in given:
             values["tags"] = tuple(spec.tags or ())
@@ -240,7 +227,7 @@ def update_floatingip(fip_id: str, body: FloatingIpUpdateBody, call: CallDep
             values.update(_associate(conn, call, fip, fip.port_id, spec.fixed_ip_address))
         floatingips.records.update(conn, fip.id, **values,
                                    revision_number=fip.revision_number + 1)
-        out = present([get_visible(conn, call, fip_id)])[0]
+        out = present([refs.floatingip(conn, call.caller, fip_id)])[0]
     call.wake()
     return {"floatingip": out}
 
@@ -249,8 +236,7 @@ def update_floatingip(fip_id: str, body: FloatingIpUpdateBody, call: CallDep
 def delete_floatingip(fip_id: str, call: CallDep) -> Response:
     call.require_write()
     with call.db.write() as conn:
-        fip = get_visible(conn, call, fip_id)
-        changes.visible(fip, RESOURCE, fip_id, call.scope)
+        fip = refs.floatingip(conn, call.caller, fip_id)
         # The controller removes the NAT, then both ports and the row.
         floatingips.records.update(conn, fip.id, pending_delete=True, applied=False)
     call.wake()

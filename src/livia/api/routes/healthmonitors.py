@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import Request, Response
 from sqlalchemy import Connection
 
-from livia.api import changes, listing, routing
-from livia.api.context import CallDep, new_id, parse_id
+from livia.api import changes, listing, refs, routing
+from livia.api.context import CallDep, new_id
 from livia.api.schemas.healthmonitors import (
     HealthMonitorCreateBody,
     HealthMonitorFields,
@@ -27,7 +27,7 @@ from livia.store import healthmonitors, pools
 from livia.store.records import utcnow
 
 router = routing.router("healthmonitors")
-RESOURCE = "Health Monitor"
+RESOURCE = refs.HEALTHMONITOR
 
 
 def present(items: list[HealthMonitor]) -> list[dict[str, Any]]:
@@ -85,9 +85,7 @@ def create_healthmonitor(body: HealthMonitorCreateBody, call: CallDep) -> dict[s
     call.require_write()
     spec = body.healthmonitor
     with call.db.write() as conn:
-        pool = pools.records.get(conn, spec.pool_id)
-        changes.visible(pool, "Pool", spec.pool_id, call.scope)
-        assert pool is not None
+        pool = refs.pool(conn, call.caller, spec.pool_id)
         changes.require_active(pool.provisioning_status, "Pool", pool.id)
         project = call.owning_project(spec.project_id or spec.tenant_id or pool.project_id)
         changes.take(conn, pool.loadbalancer_id,
@@ -113,18 +111,11 @@ def list_healthmonitors(request: Request, call: CallDep) -> dict[str, Any]:
     return {"healthmonitors": items, "healthmonitors_links": links}
 
 
-def get_visible(conn: Connection, monitor_id: str, scope: str | None) -> HealthMonitor:
-    monitor = healthmonitors.records.get(conn, parse_id(monitor_id, RESOURCE))
-    changes.visible(monitor, RESOURCE, monitor_id, scope)
-    assert monitor is not None
-    return monitor
-
-
 @router.get("/healthmonitors/{monitor_id}", response_model=HealthMonitorOne,
             response_model_exclude_unset=True)
 def show_healthmonitor(monitor_id: str, request: Request, call: CallDep) -> dict[str, Any]:
     with call.db.read() as conn:
-        monitor = get_visible(conn, monitor_id, call.scope)
+        monitor = refs.healthmonitor(conn, call.caller, monitor_id)
     out = present([monitor])[0]
     return {"healthmonitor": listing.select(out, listing.selected_fields(request.query_params))}
 
@@ -138,7 +129,7 @@ def update_healthmonitor(monitor_id: str, body: HealthMonitorUpdateBody, call: C
     if not given:
         raise InvalidInput("No attributes to update were given.")
     with call.db.write() as conn:
-        current = get_visible(conn, monitor_id, call.scope)
+        current = refs.healthmonitor(conn, call.caller, monitor_id)
         changes.require_mutable(current.provisioning_status, RESOURCE, current.id)
         pool = pools.records.get(conn, current.pool_id)
         assert pool is not None
@@ -169,7 +160,7 @@ def update_healthmonitor(monitor_id: str, body: HealthMonitorUpdateBody, call: C
 def delete_healthmonitor(monitor_id: str, call: CallDep) -> Response:
     call.require_write()
     with call.db.write() as conn:
-        current = get_visible(conn, monitor_id, call.scope)
+        current = refs.healthmonitor(conn, call.caller, monitor_id)
         changes.require_mutable(current.provisioning_status, RESOURCE, current.id)
         pool = pools.records.get(conn, current.pool_id)
         assert pool is not None

@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import Request, Response
 from sqlalchemy import Connection
 
-from livia.api import changes, listing, routing
-from livia.api.context import CallDep, new_id, parse_id
+from livia.api import changes, listing, refs, routing
+from livia.api.context import CallDep, new_id
 from livia.api.routes import l7rules as rule_routes
 from livia.api.routes import pools as pool_routes
 from livia.api.schemas.l7policies import (
@@ -27,11 +27,12 @@ from livia.domain.listeners import Listener, ListenerProtocol
 from livia.domain.loadbalancers import LoadBalancer
 from livia.domain.pools import check_listener_compatible
 from livia.domain.status import OperatingStatus, ProvisioningStatus
+from livia.domain.tokens import Caller
 from livia.store import l7policies, l7rules, listeners, loadbalancers, pools
 from livia.store.records import utcnow
 
 router = routing.router("l7policies")
-RESOURCE = "L7 Policy"
+RESOURCE = refs.L7POLICY
 HTTP_LISTENERS = (ListenerProtocol.HTTP, ListenerProtocol.TERMINATED_HTTPS)
 
 
@@ -57,8 +58,8 @@ def _check_listener(listener: Listener) -> None:
 def _check_pool(conn: Connection, policy: L7Policy, listener: Listener) -> None:
     if policy.redirect_pool_id is None:
         return
-    pool = pool_routes.require_same_lb(pools.records.get(conn, policy.redirect_pool_id),
-                                       policy.redirect_pool_id, listener.loadbalancer_id)
+    pool = refs.pool_of(pools.records.get(conn, policy.redirect_pool_id),
+                        listener.loadbalancer_id, policy.redirect_pool_id)
     check_listener_compatible(listener.protocol, pool)
 
 
@@ -84,14 +85,14 @@ def place(conn: Connection, listener_id: str, policy_id: str, position: int) -> 
     return index + 1
 
 
-def add(conn: Connection, lb: LoadBalancer, listener: Listener, spec: L7PolicyFields,
-        project: str) -> L7Policy:
+def add(conn: Connection, caller: Caller, lb: LoadBalancer, listener: Listener,
+        spec: L7PolicyFields, project: str) -> L7Policy:
     """Insert a policy with its inline rules (and, in a graph, its inline redirect pool)."""
     _check_listener(listener)
     redirect_pool_id = spec.redirect_pool_id
     inline_pool = getattr(spec, "redirect_pool", None)
     if inline_pool is not None:
-        redirect_pool_id = pool_routes.add(conn, lb, inline_pool, project).id
+        redirect_pool_id = pool_routes.add(conn, caller, lb, inline_pool, project).id
     given = L7Policy(
         id=new_id(), project_id=project, listener_id=listener.id, name=spec.name,
         description=spec.description, admin_state_up=spec.admin_state_up,
@@ -120,13 +121,11 @@ def create_l7policy(body: L7PolicyCreateBody, call: CallDep) -> dict[str, Any]:
     call.require_write()
     spec = body.l7policy
     with call.db.write() as conn:
-        listener = listeners.records.get(conn, spec.listener_id)
-        changes.visible(listener, "Listener", spec.listener_id, call.scope)
-        assert listener is not None
-        lb = loadbalancers.get_visible(conn, listener.loadbalancer_id, None)
+        listener = refs.listener(conn, call.caller, spec.listener_id)
+        lb = loadbalancers.live(conn, listener.loadbalancer_id)
         project = call.owning_project(spec.project_id or spec.tenant_id or listener.project_id)
         changes.take(conn, lb.id, listener_ids=[listener.id])
-        policy = add(conn, lb, listener, spec, project)
+        policy = add(conn, call.caller, lb, listener, spec, project)
         out = present(conn, [policy])[0]
     call.wake()
     return {"l7policy": out}
@@ -146,18 +145,11 @@ def list_l7policies(request: Request, call: CallDep) -> dict[str, Any]:
     return {"l7policies": items, "l7policies_links": links}
 
 
-def get_visible(conn: Connection, policy_id: str, scope: str | None) -> L7Policy:
-    policy = l7policies.records.get(conn, parse_id(policy_id, RESOURCE))
-    changes.visible(policy, RESOURCE, policy_id, scope)
-    assert policy is not None
-    return policy
-
-
 @router.get("/l7policies/{policy_id}", response_model=L7PolicyOne,
             response_model_exclude_unset=True)
 def show_l7policy(policy_id: str, request: Request, call: CallDep) -> dict[str, Any]:
     with call.db.read() as conn:
-        out = present(conn, [get_visible(conn, policy_id, call.scope)])[0]
+        out = present(conn, [refs.l7policy(conn, call.caller, policy_id)])[0]
     return {"l7policy": listing.select(out, listing.selected_fields(request.query_params))}
 
 
@@ -170,7 +162,7 @@ def update_l7policy(policy_id: str, body: L7PolicyUpdateBody, call: CallDep
     if not given:
         raise InvalidInput("No attributes to update were given.")
     with call.db.write() as conn:
-        current = get_visible(conn, policy_id, call.scope)
+        current = refs.l7policy(conn, call.caller, policy_id)
         changes.require_mutable(current.provisioning_status, RESOURCE, current.id)
         listener = listeners.records.get(conn, current.listener_id)
         assert listener is not None
@@ -203,7 +195,7 @@ def update_l7policy(policy_id: str, body: L7PolicyUpdateBody, call: CallDep
 def delete_l7policy(policy_id: str, call: CallDep) -> Response:
     call.require_write()
     with call.db.write() as conn:
-        current = get_visible(conn, policy_id, call.scope)
+        current = refs.l7policy(conn, call.caller, policy_id)
         changes.require_mutable(current.provisioning_status, RESOURCE, current.id)
         listener = listeners.records.get(conn, current.listener_id)
         assert listener is not None

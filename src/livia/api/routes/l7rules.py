@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import Request, Response
 from sqlalchemy import Connection
 
-from livia.api import changes, listing, routing
+from livia.api import changes, listing, refs, routing
 from livia.api.context import CallDep, new_id, parse_id
 from livia.api.schemas.l7rules import (
     L7RuleCreate,
@@ -52,13 +52,6 @@ def add(conn: Connection, policy: L7Policy, spec: L7RuleCreate, project: str) ->
     return rule
 
 
-def _policy(conn: Connection, policy_id: str, scope: str | None) -> L7Policy:
-    policy = l7policies.records.get(conn, parse_id(policy_id, "L7 Policy"))
-    changes.visible(policy, "L7 Policy", policy_id, scope)
-    assert policy is not None
-    return policy
-
-
 def _take_policy(conn: Connection, policy: L7Policy) -> None:
     changes.require_active(policy.provisioning_status, "L7 Policy", policy.id)
     listener = listeners.records.get(conn, policy.listener_id)
@@ -80,7 +73,7 @@ def _rule(conn: Connection, policy: L7Policy, rule_id: str) -> L7Rule:
 def create_l7rule(policy_id: str, body: L7RuleCreateBody, call: CallDep) -> dict[str, Any]:
     call.require_write()
     with call.db.write() as conn:
-        policy = _policy(conn, policy_id, call.scope)
+        policy = refs.l7policy(conn, call.caller, policy_id)
         _take_policy(conn, policy)
         spec = body.rule
         rule = add(conn, policy, spec,
@@ -96,7 +89,7 @@ def list_l7rules(policy_id: str, request: Request, call: CallDep) -> dict[str, A
                                max_limit=call.settings.pagination_max_limit)
     fields = listing.selected_fields(request.query_params)
     with call.db.read() as conn:
-        policy = _policy(conn, policy_id, call.scope)
+        policy = refs.l7policy(conn, call.caller, policy_id)
         page = l7rules.records.page(conn, query,
                                     l7rules.records.table.c.l7policy_id == policy.id)
     items = [listing.select(d, fields) for d in present(page.items)]
@@ -111,7 +104,7 @@ def list_l7rules(policy_id: str, request: Request, call: CallDep) -> dict[str, A
 def show_l7rule(policy_id: str, rule_id: str, request: Request, call: CallDep
                 ) -> dict[str, Any]:
     with call.db.read() as conn:
-        rule = _rule(conn, _policy(conn, policy_id, call.scope), rule_id)
+        rule = _rule(conn, refs.l7policy(conn, call.caller, policy_id), rule_id)
     out = present([rule])[0]
     return {"rule": listing.select(out, listing.selected_fields(request.query_params))}
 
@@ -125,7 +118,7 @@ def update_l7rule(policy_id: str, rule_id: str, body: L7RuleUpdateBody, call: Ca
     if not given:
         raise InvalidInput("No attributes to update were given.")
     with call.db.write() as conn:
-        policy = _policy(conn, policy_id, call.scope)
+        policy = refs.l7policy(conn, call.caller, policy_id)
         current = _rule(conn, policy, rule_id)
         changes.require_mutable(current.provisioning_status, RESOURCE, current.id)
         _take_policy(conn, policy)
@@ -151,7 +144,7 @@ def update_l7rule(policy_id: str, rule_id: str, body: L7RuleUpdateBody, call: Ca
 def delete_l7rule(policy_id: str, rule_id: str, call: CallDep) -> Response:
     call.require_write()
     with call.db.write() as conn:
-        policy = _policy(conn, policy_id, call.scope)
+        policy = refs.l7policy(conn, call.caller, policy_id)
         current = _rule(conn, policy, rule_id)
         changes.require_mutable(current.provisioning_status, RESOURCE, current.id)
         _take_policy(conn, policy)

@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import Request, Response
 from sqlalchemy import Connection
 
-from livia.api import changes, listing, routing
-from livia.api.context import CallDep, new_id, parse_id
+from livia.api import changes, listing, refs, routing
+from livia.api.context import CallDep, new_id
 from livia.api.routes import l7policies as l7policy_routes
 from livia.api.routes import pools as pool_routes
 from livia.api.routes import security_groups
@@ -23,16 +23,17 @@ from livia.api.schemas.listeners import (
 )
 from livia.api.views import id_refs, view
 from livia.domain import listeners as rules
-from livia.domain.errors import Duplicate, InvalidInput, NotFound
+from livia.domain.errors import Duplicate, InvalidInput
 from livia.domain.listeners import DEFAULT_TIMEOUTS, TCP_FAMILY, Listener
 from livia.domain.loadbalancers import LoadBalancer
 from livia.domain.pools import check_listener_compatible
 from livia.domain.status import OperatingStatus, ProvisioningStatus
-from livia.store import amphorae, l7policies, listeners, loadbalancers, pools
+from livia.domain.tokens import Caller
+from livia.store import amphorae, l7policies, listeners, pools
 from livia.store.records import utcnow
 
 router = routing.router("listeners")
-RESOURCE = "Listener"
+RESOURCE = refs.LISTENER
 
 
 def present(conn: Connection, items: list[Listener]) -> list[dict[str, Any]]:
@@ -97,13 +98,13 @@ def check_port_free(conn: Connection, listener: Listener) -> None:
 def check_default_pool(conn: Connection, listener: Listener) -> None:
     if listener.default_pool_id is None:
         return
-    pool = pools.records.get(conn, listener.default_pool_id)
-    if pool is None or pool.loadbalancer_id != listener.loadbalancer_id:
-        raise NotFound("Pool", listener.default_pool_id)
+    pool = refs.pool_of(pools.records.get(conn, listener.default_pool_id),
+                        listener.loadbalancer_id, listener.default_pool_id)
     check_listener_compatible(listener.protocol, pool)
 
 
-def add(conn: Connection, lb: LoadBalancer, spec: Any, project: str) -> Listener:
+def add(conn: Connection, caller: Caller, lb: LoadBalancer, spec: Any, project: str
+        ) -> Listener:
     """Insert a listener with its inline default pool and L7 policies (used by the graph too)."""
     listener = build(lb, spec, project)
     check_port_free(conn, listener)
@@ -111,12 +112,12 @@ def add(conn: Connection, lb: LoadBalancer, spec: Any, project: str) -> Listener
     if inline_pool is not None:
         if listener.default_pool_id is not None:
             raise InvalidInput("Give default_pool_id or an inline default_pool, not both.")
-        pool = pool_routes.add(conn, lb, inline_pool, project)
+        pool = pool_routes.add(conn, caller, lb, inline_pool, project)
         listener = dataclasses.replace(listener, default_pool_id=pool.id)
     check_default_pool(conn, listener)
     listeners.records.insert(conn, listener)
     for policy_spec in getattr(spec, "l7policies", []):
-        l7policy_routes.add(conn, lb, listener, policy_spec, project)
+        l7policy_routes.add(conn, caller, lb, listener, policy_spec, project)
     security_groups.follow_listener(conn, lb, listener)
     return listener
 
@@ -127,10 +128,10 @@ def create_listener(body: ListenerCreateBody, call: CallDep) -> dict[str, Any]:
     call.require_write()
     spec = body.listener
     with call.db.write() as conn:
-        lb = loadbalancers.get_visible(conn, spec.loadbalancer_id, call.scope)
+        lb = refs.loadbalancer(conn, call.caller, spec.loadbalancer_id)
         project = call.owning_project(spec.project_id or spec.tenant_id or lb.project_id)
         changes.take(conn, lb.id)
-        listener = add(conn, lb, spec, project)
+        listener = add(conn, call.caller, lb, spec, project)
         out = present(conn, [listener])[0]
     call.wake()
     return {"listener": out}
@@ -153,18 +154,11 @@ def present_ids(items: list[Any]) -> list[dict[str, str]]:
     return [{"id": x.id} for x in items]
 
 
-def get_visible(conn: Connection, listener_id: str, scope: str | None) -> Listener:
-    listener = listeners.records.get(conn, parse_id(listener_id, RESOURCE))
-    changes.visible(listener, RESOURCE, listener_id, scope)
-    assert listener is not None
-    return listener
-
-
 @router.get("/listeners/{listener_id}", response_model=ListenerOne,
             response_model_exclude_unset=True)
 def show_listener(listener_id: str, request: Request, call: CallDep) -> dict[str, Any]:
     with call.db.read() as conn:
-        out = present(conn, [get_visible(conn, listener_id, call.scope)])[0]
+        out = present(conn, [refs.listener(conn, call.caller, listener_id)])[0]
     return {"listener": listing.select(out, listing.selected_fields(request.query_params))}
 
 
@@ -177,7 +171,7 @@ def update_listener(listener_id: str, body: ListenerUpdateBody, call: CallDep
     if not changes_in:
         raise InvalidInput("No attributes to update were given.")
     with call.db.write() as conn:
-        current = get_visible(conn, listener_id, call.scope)
+        current = refs.listener(conn, call.caller, listener_id)
         changes.require_mutable(current.provisioning_status, RESOURCE, current.id)
         lb = changes.take(conn, current.loadbalancer_id, listener_ids=[current.id])
         updated = _apply_update(current, changes_in)
@@ -221,7 +215,7 @@ def _apply_update(current: Listener, given: dict[str, Any]) -> Listener:
 def delete_listener(listener_id: str, call: CallDep) -> Response:
     call.require_write()
     with call.db.write() as conn:
-        current = get_visible(conn, listener_id, call.scope)
+        current = refs.listener(conn, call.caller, listener_id)
         changes.require_mutable(current.provisioning_status, RESOURCE, current.id)
         lb = changes.take(conn, current.loadbalancer_id)
         listeners.records.update(conn, current.id,
@@ -234,5 +228,5 @@ def delete_listener(listener_id: str, call: CallDep) -> Response:
 @router.get("/listeners/{listener_id}/stats", response_model=StatsOne)
 def listener_stats(listener_id: str, call: CallDep) -> dict[str, Any]:
     with call.db.read() as conn:
-        listener = get_visible(conn, listener_id, call.scope)
+        listener = refs.listener(conn, call.caller, listener_id)
         return {"stats": amphorae.stats_sum(conn, listener_id=listener.id)}

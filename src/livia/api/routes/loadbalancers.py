@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import Request, Response
 from sqlalchemy import Connection
 
-from livia.api import listing, routing, vips
-from livia.api.context import CallDep, new_id, parse_id
+from livia.api import listing, refs, routing, vips
+from livia.api.context import Call, CallDep, new_id
 from livia.api.routes import listeners as listener_routes
 from livia.api.routes import pools as pool_routes
 from livia.api.routes import security_groups
@@ -44,7 +44,7 @@ from livia.store import (
 from livia.store.records import utcnow
 
 router = routing.router("loadbalancers")
-RESOURCE = "Load Balancer"
+RESOURCE = refs.LOADBALANCER
 HIDDEN = ("topology", "vrrp_id", "security_group_id")
 
 
@@ -81,7 +81,7 @@ def _provider(name: str | None) -> str:
     return provider
 
 
-def create(conn: Connection, call: Any, spec: LoadBalancerCreate) -> LoadBalancer:
+def create(conn: Connection, call: Call, spec: LoadBalancerCreate) -> LoadBalancer:
     project = call.owning_project(spec.project_id or spec.tenant_id)
     provider = _provider(spec.provider)
     if spec.flavor_id is not None:
@@ -112,9 +112,9 @@ def create(conn: Connection, call: Any, spec: LoadBalancerCreate) -> LoadBalance
     loadbalancers.records.update(conn, lb_id, **values, updated_at=None)
     lb = loadbalancers.records.get(conn, lb_id)  # type: ignore[assignment]
     for pool_spec in spec.pools:
-        pool_routes.add(conn, lb, pool_spec, project)
+        pool_routes.add(conn, call.caller, lb, pool_spec, project)
     for listener_spec in spec.listeners:
-        listener_routes.add(conn, lb, listener_spec, project)
+        listener_routes.add(conn, call.caller, lb, listener_spec, project)
     return lb
 
 
@@ -149,15 +149,11 @@ def list_loadbalancers(request: Request, call: CallDep) -> Response:
     return json_response({"loadbalancers": items, "loadbalancers_links": links})
 
 
-def get_visible(conn: Connection, lb_id: str, scope: str | None) -> LoadBalancer:
-    return loadbalancers.get_visible(conn, parse_id(lb_id, RESOURCE), scope)
-
-
 @router.get("/loadbalancers/{lb_id}", response_model=LoadBalancerOne,
             response_model_exclude_unset=True)
 def show_loadbalancer(lb_id: str, request: Request, call: CallDep) -> dict[str, Any]:
     with call.db.read() as conn:
-        out = present(conn, [get_visible(conn, lb_id, call.scope)])[0]
+        out = present(conn, [refs.loadbalancer(conn, call.caller, lb_id)])[0]
     return {"loadbalancer": listing.select(out, listing.selected_fields(request.query_params))}
 
 
@@ -173,13 +169,13 @@ def update_loadbalancer(lb_id: str, body: LoadBalancerUpdateBody, call: CallDep
         raise InvalidInput("vip_sg_ids are not supported by this provider.")
     given.pop("vip_sg_ids", None)
     with call.db.write() as conn:
-        current = get_visible(conn, lb_id, call.scope)
+        current = refs.loadbalancer(conn, call.caller, lb_id)
         loadbalancers.lock_for_change(conn, current.id)
         values = {k: (tuple(v or ()) if k == "tags" else v) for k, v in given.items()}
         if values.get("admin_state_up", True) is None:
             values["admin_state_up"] = True
         loadbalancers.records.update(conn, current.id, **values)
-        out = present(conn, [get_visible(conn, lb_id, None)])[0]
+        out = present(conn, [refs.loadbalancer(conn, call.caller, lb_id)])[0]
     call.wake()
     return {"loadbalancer": out}
 
@@ -214,7 +210,7 @@ def delete_loadbalancer(lb_id: str, request: Request, call: CallDep) -> Response
     call.require_write()
     cascade = request.query_params.get("cascade", "false").lower() in ("true", "1", "yes")
     with call.db.write() as conn:
-        current = get_visible(conn, lb_id, call.scope)
+        current = refs.loadbalancer(conn, call.caller, lb_id)
         locked = loadbalancers.records.get(conn, current.id, for_update=True)
         assert locked is not None
         if locked.provisioning_status not in DELETABLE_STATUSES:
@@ -266,13 +262,13 @@ def status_tree(conn: Connection, lb: LoadBalancer) -> dict[str, Any]:
             name="loadbalancer_statuses")  # a distinct OpenAPI operationId
 def loadbalancer_status(lb_id: str, call: CallDep) -> dict[str, Any]:
     with call.db.read() as conn:
-        return {"statuses": status_tree(conn, get_visible(conn, lb_id, call.scope))}
+        return {"statuses": status_tree(conn, refs.loadbalancer(conn, call.caller, lb_id))}
 
 
 @router.get("/loadbalancers/{lb_id}/stats", response_model=StatsOne)
 def loadbalancer_stats(lb_id: str, call: CallDep) -> dict[str, Any]:
     with call.db.read() as conn:
-        lb = get_visible(conn, lb_id, call.scope)
+        lb = refs.loadbalancer(conn, call.caller, lb_id)
         return {"stats": amphorae.stats_sum(conn, loadbalancer_id=lb.id)}
 
 
@@ -280,7 +276,7 @@ def loadbalancer_stats(lb_id: str, call: CallDep) -> dict[str, Any]:
 def failover_loadbalancer(lb_id: str, call: CallDep) -> Response:
     call.require_admin()
     with call.db.write() as conn:
-        current = get_visible(conn, lb_id, None)
+        current = refs.loadbalancer(conn, call.caller, lb_id)
         locked = loadbalancers.records.get(conn, current.id, for_update=True)
         assert locked is not None
         if locked.provisioning_status not in FAILOVERABLE_STATUSES:

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import Request, Response
 from sqlalchemy import Connection
 
-from livia.api import changes, listing, routing
+from livia.api import changes, listing, refs, routing
 from livia.api.context import CallDep, new_id, parse_id
 from livia.api.schemas.members import (
     MemberBatchBody,
@@ -24,7 +24,9 @@ from livia.domain.errors import Duplicate, InvalidInput, NotFound
 from livia.domain.members import Member
 from livia.domain.pools import Pool
 from livia.domain.status import OperatingStatus, ProvisioningStatus
-from livia.store import healthmonitors, members, networks, pools
+from livia.domain.tokens import Caller
+from livia.domain.visibility import Need
+from livia.store import healthmonitors, members
 from livia.store.records import utcnow
 
 router = routing.router("members")
@@ -57,9 +59,10 @@ def build(pool: Pool, spec: MemberCreate, project: str, *, monitored: bool) -> M
     return member
 
 
-def _check_subnet(conn: Connection, member: Member) -> None:
-    if member.subnet_id and networks.subnets.get(conn, member.subnet_id) is None:
-        raise InvalidInput(f"Subnet {member.subnet_id} not found.")
+def _check_subnet(conn: Connection, caller: Caller, member: Member) -> None:
+    """The amphorae get a port on a member's subnet: the caller must be allowed to put one there."""
+    if member.subnet_id:
+        refs.subnet(conn, caller, member.subnet_id, Need.USE, invalid=True)
 
 
 def _check_unique(conn: Connection, member: Member) -> None:
@@ -74,20 +77,13 @@ def _check_unique(conn: Connection, member: Member) -> None:
         )
 
 
-def add(conn: Connection, pool: Pool, spec: MemberCreate, project: str, *,
+def add(conn: Connection, caller: Caller, pool: Pool, spec: MemberCreate, project: str, *,
         monitored: bool) -> Member:
     member = build(pool, spec, project, monitored=monitored)
-    _check_subnet(conn, member)
+    _check_subnet(conn, caller, member)
     _check_unique(conn, member)
     members.records.insert(conn, member)
     return member
-
-
-def _pool(conn: Connection, pool_id: str, scope: str | None) -> Pool:
-    pool = pools.records.get(conn, parse_id(pool_id, "Pool"))
-    changes.visible(pool, "Pool", pool_id, scope)
-    assert pool is not None
-    return pool
 
 
 def _take_pool(conn: Connection, pool: Pool) -> None:
@@ -106,11 +102,12 @@ def _monitored(conn: Connection, pool_id: str) -> bool:
 def create_member(pool_id: str, body: MemberCreateBody, call: CallDep) -> dict[str, Any]:
     call.require_write()
     with call.db.write() as conn:
-        pool = _pool(conn, pool_id, call.scope)
+        pool = refs.pool(conn, call.caller, pool_id)
         _take_pool(conn, pool)
         spec = body.member
         project = call.owning_project(spec.project_id or spec.tenant_id or pool.project_id)
-        member = add(conn, pool, spec, project, monitored=_monitored(conn, pool.id))
+        member = add(conn, call.caller, pool, spec, project,
+                     monitored=_monitored(conn, pool.id))
     call.wake()
     return {"member": present([member])[0]}
 
@@ -122,7 +119,7 @@ def list_members(pool_id: str, request: Request, call: CallDep) -> dict[str, Any
                                max_limit=call.settings.pagination_max_limit)
     fields = listing.selected_fields(request.query_params)
     with call.db.read() as conn:
-        pool = _pool(conn, pool_id, call.scope)
+        pool = refs.pool(conn, call.caller, pool_id)
         page = members.records.page(conn, query, members.records.table.c.pool_id == pool.id)
     items = [listing.select(d, fields) for d in present(page.items)]
     links = listing.links(call.base_url, request.url.path, request.query_params,
@@ -143,7 +140,7 @@ def _member(conn: Connection, pool: Pool, member_id: str) -> Member:
 def show_member(pool_id: str, member_id: str, request: Request, call: CallDep
                 ) -> dict[str, Any]:
     with call.db.read() as conn:
-        member = _member(conn, _pool(conn, pool_id, call.scope), member_id)
+        member = _member(conn, refs.pool(conn, call.caller, pool_id), member_id)
     out = present([member])[0]
     return {"member": listing.select(out, listing.selected_fields(request.query_params))}
 
@@ -157,7 +154,7 @@ def update_member(pool_id: str, member_id: str, body: MemberUpdateBody, call: Ca
     if not given:
         raise InvalidInput("No attributes to update were given.")
     with call.db.write() as conn:
-        pool = _pool(conn, pool_id, call.scope)
+        pool = refs.pool(conn, call.caller, pool_id)
         current = _member(conn, pool, member_id)
         changes.require_mutable(current.provisioning_status, RESOURCE, current.id)
         _take_pool(conn, pool)
@@ -191,7 +188,7 @@ def _update_values(given: dict[str, Any]) -> dict[str, Any]:
 def delete_member(pool_id: str, member_id: str, call: CallDep) -> Response:
     call.require_write()
     with call.db.write() as conn:
-        pool = _pool(conn, pool_id, call.scope)
+        pool = refs.pool(conn, call.caller, pool_id)
         current = _member(conn, pool, member_id)
         changes.require_mutable(current.provisioning_status, RESOURCE, current.id)
         _take_pool(conn, pool)
@@ -212,7 +209,7 @@ def batch_update_members(pool_id: str, body: MemberBatchBody, request: Request,
         dup = next(k for k in keys if keys.count(k) > 1)
         raise InvalidInput(f"Member {dup[0]}:{dup[1]} is listed more than once in the batch.")
     with call.db.write() as conn:
-        pool = _pool(conn, pool_id, call.scope)
+        pool = refs.pool(conn, call.caller, pool_id)
         existing = {(m.address, m.protocol_port): m for m in members.records.where(
             conn, members.records.table.c.pool_id == pool.id)}
         if not body.members and (additive or not existing):
@@ -222,8 +219,8 @@ def batch_update_members(pool_id: str, body: MemberBatchBody, request: Request,
         for spec in body.members:
             current = existing.get((spec.address, spec.protocol_port))
             if current is None:
-                add(conn, pool, spec, call.owning_project(spec.project_id or pool.project_id),
-                    monitored=monitored)
+                add(conn, call.caller, pool, spec,
+                    call.owning_project(spec.project_id or pool.project_id), monitored=monitored)
                 continue
             values = {k: v for k, v in _update_values(spec.model_dump(
                 include={"name", "admin_state_up", "weight", "backup", "monitor_address",

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Request, Response
-from sqlalchemy import Connection, or_
+from sqlalchemy import Connection
 
-from livia.api import changes, listing, routing
-from livia.api.context import Call, CallDep, new_id, parse_id
+from livia.api import listing, refs, routing
+from livia.api.context import CallDep, new_id
 from livia.api.schemas.networks import (
     NetworkCreateBody,
     NetworkMany,
@@ -16,14 +16,13 @@ from livia.api.schemas.networks import (
     NetworkUpdateBody,
 )
 from livia.api.views import plain
-from livia.domain.errors import InUse, InvalidInput, NotFound
-from livia.domain.networks import Network
+from livia.domain.errors import InUse, InvalidInput
+from livia.domain.networks import NETWORK_DELETING, Network
+from livia.domain.visibility import Need
 from livia.store import networks, tables
 from livia.store.records import utcnow
 
 router = routing.router("networks")
-RESOURCE = "Network"
-DELETING = "DELETING"
 
 
 def neutron_time(value: Any) -> Any:
@@ -52,32 +51,6 @@ def present(conn: Connection, items: list[Network]) -> list[dict[str, Any]]:
     return out
 
 
-def visible_condition(call: Call) -> Any:
-    t = tables.networks
-    live = t.c.status != DELETING
-    if call.caller.is_admin:
-        return live
-    return live & or_(t.c.project_id == call.caller.project_id, t.c.shared.is_(True),
-                      t.c.router_external.is_(True))
-
-
-def get_visible(conn: Connection, call: Call, network_id: str) -> Network:
-    network = networks.records.get(conn, parse_id(network_id, RESOURCE))
-    if (network is None or network.status == DELETING
-            or not (network.shared or network.router_external
-                    or call.caller.sees(network.project_id))):
-        raise NotFound(RESOURCE, network_id)
-    return network
-
-
-def get_owned(conn: Connection, call: Call, network_id: str) -> Network:
-    """A network the caller may change or add to (shared networks: anyone may add ports)."""
-    network = get_visible(conn, call, network_id)
-    if not (network.shared or call.caller.sees(network.project_id)):
-        raise NotFound(RESOURCE, network_id)
-    return network
-
-
 @router.post("/networks", status_code=201, response_model=NetworkOne)
 def create_network(body: NetworkCreateBody, call: CallDep) -> dict[str, Any]:
     call.require_write()
@@ -104,7 +77,7 @@ def list_networks(request: Request, call: CallDep) -> dict[str, Any]:
                                renames={"router:external": "router_external"})
     fields = listing.selected_fields(request.query_params)
     with call.db.read() as conn:
-        page = networks.records.page(conn, query, visible_condition(call))
+        page = networks.records.page(conn, query, networks.visible_to(call.scope))
         items = [listing.select(d, fields) for d in present(conn, page.items)]
     out: dict[str, Any] = {"networks": items}
     if request.query_params.get("limit"):
@@ -117,7 +90,7 @@ def list_networks(request: Request, call: CallDep) -> dict[str, Any]:
 @router.get("/networks/{network_id}", response_model=NetworkOne)
 def show_network(network_id: str, request: Request, call: CallDep) -> dict[str, Any]:
     with call.db.read() as conn:
-        out = present(conn, [get_visible(conn, call, network_id)])[0]
+        out = present(conn, [refs.network(conn, call.caller, network_id)])[0]
     return {"network": listing.select(out, listing.selected_fields(request.query_params))}
 
 
@@ -128,15 +101,14 @@ def update_network(network_id: str, body: NetworkUpdateBody, call: CallDep) -> d
     if not given:
         raise InvalidInput("No attributes to update were given.")
     with call.db.write() as conn:
-        network = get_visible(conn, call, network_id)
-        changes.visible(network, RESOURCE, network_id, call.scope)
+        network = refs.network(conn, call.caller, network_id, Need.OWN)
         if ("shared" in given or "router_external" in given) and not call.caller.is_admin:
             call.require_admin()
         values = {k: (tuple(v or ()) if k == "tags" else v) for k, v in given.items()
                   if v is not None or k in ("name", "description")}
         networks.records.update(conn, network.id, **values,
                                 revision_number=network.revision_number + 1)
-        out = present(conn, [get_visible(conn, call, network_id)])[0]
+        out = present(conn, [refs.network(conn, call.caller, network_id)])[0]
     return {"network": out}
 
 
@@ -144,8 +116,7 @@ def update_network(network_id: str, body: NetworkUpdateBody, call: CallDep) -> d
 def delete_network(network_id: str, call: CallDep) -> Response:
     call.require_write()
     with call.db.write() as conn:
-        network = get_visible(conn, call, network_id)
-        changes.visible(network, RESOURCE, network_id, call.scope)
+        network = refs.network(conn, call.caller, network_id, Need.OWN)
         in_use = networks.ports.where(conn, tables.ports.c.network_id == network.id)
         if in_use:
             raise InUse(f"Unable to complete operation on network {network.id}. There are "
@@ -153,6 +124,6 @@ def delete_network(network_id: str, call: CallDep) -> Response:
         for subnet in networks.subnets_of(conn, network.id):
             networks.subnets.delete(conn, subnet.id)
         # The controller removes the bridge, then the row.
-        networks.records.update(conn, network.id, status=DELETING)
+        networks.records.update(conn, network.id, status=NETWORK_DELETING)
     call.wake()
     return Response(status_code=204)

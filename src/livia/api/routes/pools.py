@@ -8,23 +8,24 @@ from typing import Any
 from fastapi import Request, Response
 from sqlalchemy import Connection
 
-from livia.api import changes, listing, routing
-from livia.api.context import CallDep, new_id, parse_id
+from livia.api import changes, listing, refs, routing
+from livia.api.context import CallDep, new_id
 from livia.api.routes import healthmonitors as monitor_routes
 from livia.api.routes import members as member_routes
 from livia.api.schemas.pools import PoolCreateBody, PoolFields, PoolMany, PoolOne, PoolUpdateBody
 from livia.api.views import id_refs, view
 from livia.domain import pools as rules
-from livia.domain.errors import Duplicate, InUse, InvalidInput, NotFound
+from livia.domain.errors import Duplicate, InUse, InvalidInput
 from livia.domain.listeners import Listener
 from livia.domain.loadbalancers import LoadBalancer
 from livia.domain.pools import Pool, SessionPersistence
 from livia.domain.status import OperatingStatus, ProvisioningStatus
-from livia.store import healthmonitors, l7policies, listeners, loadbalancers, members, pools
+from livia.domain.tokens import Caller
+from livia.store import healthmonitors, l7policies, listeners, members, pools
 from livia.store.records import utcnow
 
 router = routing.router("pools")
-RESOURCE = "Pool"
+RESOURCE = refs.POOL
 
 
 def present(conn: Connection, items: list[Pool]) -> list[dict[str, Any]]:
@@ -77,7 +78,7 @@ def build(lb: LoadBalancer, spec: PoolFields, project: str) -> Pool:
     return pool
 
 
-def add(conn: Connection, lb: LoadBalancer, spec: Any, project: str) -> Pool:
+def add(conn: Connection, caller: Caller, lb: LoadBalancer, spec: Any, project: str) -> Pool:
     """Insert a pool with its inline members and monitor (used by the graph too)."""
     pool = build(lb, spec, project)
     pools.records.insert(conn, pool)
@@ -85,15 +86,13 @@ def add(conn: Connection, lb: LoadBalancer, spec: Any, project: str) -> Pool:
     if monitor_spec is not None:
         monitor_routes.add(conn, pool, monitor_spec, project)
     for member_spec in getattr(spec, "members", []):
-        member_routes.add(conn, pool, member_spec, project,
+        member_routes.add(conn, caller, pool, member_spec, project,
                           monitored=monitor_spec is not None)
     return pool
 
 
-def _listener_for(conn: Connection, listener_id: str, scope: str | None) -> Listener:
-    listener = listeners.records.get(conn, listener_id)
-    changes.visible(listener, "Listener", listener_id, scope)
-    assert listener is not None
+def _listener_for(conn: Connection, caller: Caller, listener_id: str) -> Listener:
+    listener = refs.listener(conn, caller, listener_id)
     if listener.default_pool_id is not None:
         raise Duplicate(f"Listener {listener.id} already has default pool "
                         f"{listener.default_pool_id}.")
@@ -109,12 +108,13 @@ def create_pool(body: PoolCreateBody, call: CallDep) -> dict[str, Any]:
         raise InvalidInput("Validation failure: A pool must have a loadbalancer_id or a "
                            "listener_id.")
     with call.db.write() as conn:
-        listener = _listener_for(conn, spec.listener_id, call.scope) if spec.listener_id else None
+        listener = (_listener_for(conn, call.caller, spec.listener_id) if spec.listener_id
+                    else None)
         lb_id = listener.loadbalancer_id if listener else spec.loadbalancer_id
         assert lb_id is not None
         if listener and spec.loadbalancer_id and spec.loadbalancer_id != lb_id:
             raise InvalidInput("The listener is on another load balancer.")
-        lb = loadbalancers.get_visible(conn, lb_id, call.scope)
+        lb = refs.loadbalancer(conn, call.caller, lb_id)
         project = call.owning_project(spec.project_id or spec.tenant_id or lb.project_id)
         changes.take(conn, lb.id, listener_ids=[listener.id] if listener else [])
         pool = build(lb, spec, project)
@@ -124,7 +124,7 @@ def create_pool(body: PoolCreateBody, call: CallDep) -> dict[str, Any]:
         if spec.healthmonitor is not None:
             monitor_routes.add(conn, pool, spec.healthmonitor, project)
         for member_spec in spec.members:
-            member_routes.add(conn, pool, member_spec, project,
+            member_routes.add(conn, call.caller, pool, member_spec, project,
                               monitored=spec.healthmonitor is not None)
         if listener is not None:
             listeners.records.update(conn, listener.id, default_pool_id=pool.id)
@@ -147,17 +147,10 @@ def list_pools(request: Request, call: CallDep) -> dict[str, Any]:
     return {"pools": items, "pools_links": links}
 
 
-def get_visible(conn: Connection, pool_id: str, scope: str | None) -> Pool:
-    pool = pools.records.get(conn, parse_id(pool_id, RESOURCE))
-    changes.visible(pool, RESOURCE, pool_id, scope)
-    assert pool is not None
-    return pool
-
-
 @router.get("/pools/{pool_id}", response_model=PoolOne, response_model_exclude_unset=True)
 def show_pool(pool_id: str, request: Request, call: CallDep) -> dict[str, Any]:
     with call.db.read() as conn:
-        out = present(conn, [get_visible(conn, pool_id, call.scope)])[0]
+        out = present(conn, [refs.pool(conn, call.caller, pool_id)])[0]
     return {"pool": listing.select(out, listing.selected_fields(request.query_params))}
 
 
@@ -185,7 +178,7 @@ def update_pool(pool_id: str, body: PoolUpdateBody, call: CallDep) -> dict[str, 
     if not given:
         raise InvalidInput("No attributes to update were given.")
     with call.db.write() as conn:
-        current = get_visible(conn, pool_id, call.scope)
+        current = refs.pool(conn, call.caller, pool_id)
         changes.require_mutable(current.provisioning_status, RESOURCE, current.id)
         changes.take(conn, current.loadbalancer_id,
                      listener_ids=changes.listeners_using_pool(conn, current.id))
@@ -214,7 +207,7 @@ def update_pool(pool_id: str, body: PoolUpdateBody, call: CallDep) -> dict[str, 
 def delete_pool(pool_id: str, call: CallDep) -> Response:
     call.require_write()
     with call.db.write() as conn:
-        current = get_visible(conn, pool_id, call.scope)
+        current = refs.pool(conn, call.caller, pool_id)
         changes.require_mutable(current.provisioning_status, RESOURCE, current.id)
         users = l7policies.records.where(
             conn, l7policies.records.table.c.redirect_pool_id == current.id)
@@ -226,9 +219,3 @@ def delete_pool(pool_id: str, call: CallDep) -> Response:
                              provisioning_status=ProvisioningStatus.PENDING_DELETE)
     call.wake()
     return Response(status_code=204)
-
-
-def require_same_lb(pool: Pool | None, pool_id: str, lb_id: str) -> Pool:
-    if pool is None or pool.loadbalancer_id != lb_id:
-        raise NotFound(RESOURCE, pool_id)
-    return pool

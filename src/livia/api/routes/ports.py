@@ -19,11 +19,10 @@ from typing import Any
 from fastapi import Request, Response
 from sqlalchemy import ColumnElement, Connection
 
-from livia.api import changes, listing, routing
-from livia.api.context import Call, CallDep, parse_id
+from livia.api import listing, refs, routing
+from livia.api.context import Call, CallDep
 from livia.api.routes import floatingips as floatingip_routes
 from livia.api.routes import networks as network_routes
-from livia.api.routes import security_groups as group_routes
 from livia.api.schemas.ports import (
     AddressPairIn,
     FixedIpIn,
@@ -34,10 +33,10 @@ from livia.api.schemas.ports import (
 )
 from livia.domain.errors import Conflict, Forbidden, InUse, InvalidInput, NotFound
 from livia.domain.networks import OWNER_INSTANCE, FixedIp, Network, Port, Subnet
+from livia.domain.visibility import Need
 from livia.store import networks, tables
 
 router = routing.router("ports")
-RESOURCE = "Port"
 MANAGED_PREFIXES = ("Octavia", "livia:", "network:")
 IGNORED = {"binding_vnic_type", "binding_host_id", "binding_profile", "port_security_enabled",
            "extra_dhcp_opts", "dns_name", "qos_policy_id"}
@@ -89,18 +88,9 @@ def present(items: Sequence[Port]) -> list[dict[str, Any]]:
     } for p in items]
 
 
-def get_visible(conn: Connection, call: Call, port_id: str) -> Port:
-    port = networks.ports.get(conn, parse_id(port_id, RESOURCE))
-    if port is None or not call.caller.sees(port.project_id):
-        raise NotFound(RESOURCE, port_id)
-    return port
-
-
-def _subnet_on(conn: Connection, network: Network, entry: FixedIpIn) -> Subnet:
+def _subnet_on(conn: Connection, call: Call, network: Network, entry: FixedIpIn) -> Subnet:
     if entry.subnet_id is not None:
-        subnet = networks.subnets.get(conn, entry.subnet_id)
-        if subnet is None:
-            raise NotFound("Subnet", entry.subnet_id)
+        subnet = refs.subnet(conn, call.caller, entry.subnet_id)
         if subnet.network_id != network.id:
             raise InvalidInput(f"Subnet {subnet.id} is not on network {network.id}; a "
                                "port takes addresses only from its own network.")
@@ -115,8 +105,9 @@ def _subnet_on(conn: Connection, network: Network, entry: FixedIpIn) -> Subnet:
                        f"{network.id}.")
 
 
-def address_requests(conn: Connection, network: Network, given: list[FixedIpIn] | None,
-                     keep: Sequence[FixedIp] = ()) -> list[tuple[Subnet, str | None]]:
+def address_requests(conn: Connection, call: Call, network: Network,
+                     given: list[FixedIpIn] | None, keep: Sequence[FixedIp] = ()
+                     ) -> list[tuple[Subnet, str | None]]:
     """What to allocate: given entries (None: the first IPv4 subnet's next address).
 
     ``keep`` are the port's current addresses: an entry naming only a subnet keeps
@@ -130,7 +121,7 @@ def address_requests(conn: Connection, network: Network, given: list[FixedIpIn] 
     spare = [f for f in keep if f.ip_address not in named]
     out: list[tuple[Subnet, str | None]] = []
     for entry in given:
-        subnet = _subnet_on(conn, network, entry)
+        subnet = _subnet_on(conn, call, network, entry)
         wanted = entry.ip_address
         if wanted is None:
             reuse = next((f for f in spare if f.subnet_id == subnet.id), None)
@@ -145,7 +136,7 @@ def address_requests(conn: Connection, network: Network, given: list[FixedIpIn] 
 
 def _groups(conn: Connection, call: Call, ids: Sequence[str]) -> tuple[str, ...]:
     for group_id in ids:
-        group_routes.get_visible(conn, call, group_id)
+        refs.security_group(conn, call.caller, group_id)
     return tuple(dict.fromkeys(ids))
 
 
@@ -162,9 +153,9 @@ def _check_owner(call: Call, owner: str | None) -> None:
 
 
 def _check_mac(conn: Connection, mac: str) -> None:
-    taken = networks.ports.where(conn, tables.ports.c.mac_address == mac)
-    if taken:
-        raise Conflict(f"MAC address {mac} is already used by port {taken[0].id}.")
+    if networks.ports.where(conn, tables.ports.c.mac_address == mac):
+        # Not which port: it may be another project's.
+        raise Conflict(f"MAC address {mac} is already in use.")
 
 
 @router.post("/ports", status_code=201, response_model=PortOne)
@@ -173,13 +164,13 @@ def create_port(body: PortCreateBody, call: CallDep) -> dict[str, Any]:
     spec = body.port
     _check_owner(call, spec.device_owner)
     with call.db.write() as conn:
-        network = network_routes.get_owned(conn, call, spec.network_id)
+        network = refs.network(conn, call.caller, spec.network_id, Need.USE)
         if spec.mac_address:
             _check_mac(conn, spec.mac_address)
         mac = spec.mac_address or networks.new_mac(conn)
         port = networks.create_port(
             conn, project=call.owning_project(spec.project_id or spec.tenant_id),
-            network_id=network.id, fixed_ips=address_requests(conn, network, spec.fixed_ips),
+            network_id=network.id, fixed_ips=address_requests(conn, call, network, spec.fixed_ips),
             name=spec.name, device_owner=spec.device_owner or "",
             device_id=spec.device_id or "",
             security_groups=_groups(conn, call, spec.security_groups),
@@ -229,7 +220,7 @@ def list_ports(request: Request, call: CallDep) -> dict[str, Any]:
 @router.get("/ports/{port_id}", response_model=PortOne)
 def show_port(port_id: str, request: Request, call: CallDep) -> dict[str, Any]:
     with call.db.read() as conn:
-        port = get_visible(conn, call, port_id)
+        port = refs.port(conn, call.caller, port_id)
     out = present([port])[0]
     return {"port": listing.select(out, listing.selected_fields(request.query_params))}
 
@@ -262,8 +253,8 @@ def _update_values(conn: Connection, call: Call, port: Port, body: PortUpdateBod
 
 
 def _reallocate(conn: Connection, call: Call, port: Port, given: list[FixedIpIn]) -> None:
-    network = network_routes.get_visible(conn, call, port.network_id)
-    requests = address_requests(conn, network, given, keep=port.fixed_ips)
+    network = refs.network(conn, call.caller, port.network_id)
+    requests = address_requests(conn, call, network, given, keep=port.fixed_ips)
     networks.release(conn, port.id)
     networks.allocate(conn, port.id, requests)
 
@@ -274,15 +265,14 @@ def update_port(port_id: str, body: PortUpdateBody, call: CallDep) -> dict[str, 
     if not body.port.model_fields_set:
         raise InvalidInput("No attributes to update were given.")
     with call.db.write() as conn:
-        port = get_visible(conn, call, port_id)
-        changes.visible(port, RESOURCE, port_id, call.scope)
+        port = refs.port(conn, call.caller, port_id)
         values = _update_values(conn, call, port, body)
         if body.port.fixed_ips is not None:
             _reallocate(conn, call, port, body.port.fixed_ips)
         if values or body.port.fixed_ips is not None:
             networks.ports.update(conn, port.id, **values,
                                   revision_number=port.revision_number + 1)
-        updated = get_visible(conn, call, port_id)
+        updated = refs.port(conn, call.caller, port_id)
     return {"port": present([updated])[0]}
 
 
@@ -290,8 +280,7 @@ def update_port(port_id: str, body: PortUpdateBody, call: CallDep) -> dict[str, 
 def remove_port(port_id: str, call: CallDep) -> Response:
     call.require_write()
     with call.db.write() as conn:
-        port = get_visible(conn, call, port_id)
-        changes.visible(port, RESOURCE, port_id, call.scope)
+        port = refs.port(conn, call.caller, port_id)
         if is_managed(port.device_owner):
             owner = f" {port.device_id}" if port.device_id else ""
             raise InUse(f"Port {port.id} belongs to {port.device_owner}{owner} and is "

@@ -18,8 +18,8 @@ from typing import Any
 from fastapi import Request, Response
 from sqlalchemy import Connection
 
-from livia.api import changes, listing, routing
-from livia.api.context import Call, CallDep, new_id, parse_id
+from livia.api import listing, refs, routing
+from livia.api.context import CallDep, new_id
 from livia.api.routes.networks import neutron_time
 from livia.api.schemas.security_groups import (
     GroupCreateBody,
@@ -31,7 +31,7 @@ from livia.api.schemas.security_groups import (
     RuleMany,
     RuleOne,
 )
-from livia.domain.errors import Conflict, Duplicate, InUse, InvalidInput, NotFound
+from livia.domain.errors import Conflict, Duplicate, InUse, InvalidInput
 from livia.domain.listeners import Listener
 from livia.domain.loadbalancers import LoadBalancer
 from livia.domain.networks import (
@@ -49,8 +49,6 @@ from livia.store.records import utcnow
 router = routing.router("security-groups")
 
 LISTENER_RULE = "listener {}"
-RESOURCE = "Security group"
-RULE = "Security group rule"
 FAMILY = {"IPv4": 4, "IPv6": 6}
 
 
@@ -145,13 +143,6 @@ def present(conn: Connection, groups: Sequence[SecurityGroup]) -> list[dict[str,
     } for g in groups]
 
 
-def get_visible(conn: Connection, call: Call, group_id: str) -> SecurityGroup:
-    group = security_groups.records.get(conn, parse_id(group_id, RESOURCE))
-    if group is None or not call.caller.sees(group.project_id):
-        raise NotFound(RESOURCE, group_id)
-    return group
-
-
 def owner_of(conn: Connection, group_id: str) -> LoadBalancer | None:
     """The live load balancer whose ``lb-<id>`` group this is, if any."""
     t = tables.loadbalancers
@@ -198,7 +189,7 @@ def list_security_groups(request: Request, call: CallDep) -> dict[str, Any]:
 @router.get("/security-groups/{group_id}", response_model=GroupOne)
 def show_security_group(group_id: str, request: Request, call: CallDep) -> dict[str, Any]:
     with call.db.read() as conn:
-        out = present(conn, [get_visible(conn, call, group_id)])[0]
+        out = present(conn, [refs.security_group(conn, call.caller, group_id)])[0]
     return {"security_group": listing.select(out, listing.selected_fields(request.query_params))}
 
 
@@ -210,8 +201,7 @@ def update_security_group(group_id: str, body: GroupUpdateBody, call: CallDep
     if not given:
         raise InvalidInput("No attributes to update were given.")
     with call.db.write() as conn:
-        group = get_visible(conn, call, group_id)
-        changes.visible(group, RESOURCE, group_id, call.scope)
+        group = refs.security_group(conn, call.caller, group_id)
         lb = owner_of(conn, group.id)
         if lb is not None and "name" in given and given["name"] != group.name:
             raise Conflict(f"Security group {group.id} belongs to load balancer {lb.id}; "
@@ -220,7 +210,7 @@ def update_security_group(group_id: str, body: GroupUpdateBody, call: CallDep
                   if v is not None or k in ("name", "description")}
         security_groups.records.update(conn, group.id, **values,
                                        revision_number=group.revision_number + 1)
-        out = present(conn, [get_visible(conn, call, group_id)])[0]
+        out = present(conn, [refs.security_group(conn, call.caller, group_id)])[0]
     call.wake()
     return {"security_group": out}
 
@@ -238,8 +228,7 @@ def _drop_remote_references(conn: Connection, group_id: str) -> None:
 def delete_security_group(group_id: str, call: CallDep) -> Response:
     call.require_write()
     with call.db.write() as conn:
-        group = get_visible(conn, call, group_id)
-        changes.visible(group, RESOURCE, group_id, call.scope)
+        group = refs.security_group(conn, call.caller, group_id)
         lb = owner_of(conn, group.id)
         if lb is not None:
             raise InUse(f"Security group {group.id} belongs to load balancer {lb.id} and is "
@@ -312,13 +301,6 @@ def rule_key(rule: SecurityGroupRule | RuleCreate) -> tuple[object, ...]:
             rule.remote_group_id)
 
 
-def get_visible_rule(conn: Connection, call: Call, rule_id: str) -> SecurityGroupRule:
-    rule = security_groups.rules.get(conn, parse_id(rule_id, RULE))
-    if rule is None or not call.caller.sees(rule.project_id):
-        raise NotFound(RULE, rule_id)
-    return rule
-
-
 @router.post("/security-group-rules", status_code=201, response_model=RuleOne)
 def create_security_group_rule(body: RuleCreateBody, call: CallDep) -> dict[str, Any]:
     call.require_write()
@@ -326,10 +308,9 @@ def create_security_group_rule(body: RuleCreateBody, call: CallDep) -> dict[str,
     _check_family(spec)
     _check_ports(spec)
     with call.db.write() as conn:
-        group = get_visible(conn, call, spec.security_group_id)
-        changes.visible(group, RESOURCE, spec.security_group_id, call.scope)
+        group = refs.security_group(conn, call.caller, spec.security_group_id)
         if spec.remote_group_id is not None:
-            get_visible(conn, call, spec.remote_group_id)
+            refs.security_group(conn, call.caller, spec.remote_group_id)
         for existing in security_groups.rules_of(conn, group.id):
             if rule_key(existing) == rule_key(spec):
                 raise Duplicate(f"Security group rule already exists. Rule id is {existing.id}.")
@@ -364,7 +345,7 @@ def list_security_group_rules(request: Request, call: CallDep) -> dict[str, Any]
 @router.get("/security-group-rules/{rule_id}", response_model=RuleOne)
 def show_security_group_rule(rule_id: str, request: Request, call: CallDep) -> dict[str, Any]:
     with call.db.read() as conn:
-        rule = get_visible_rule(conn, call, rule_id)
+        rule = refs.security_group_rule(conn, call.caller, rule_id)
     out = present_rules([rule])[0]
     return {"security_group_rule": listing.select(out,
                                                   listing.selected_fields(request.query_params))}
@@ -374,8 +355,7 @@ def show_security_group_rule(rule_id: str, request: Request, call: CallDep) -> d
 def delete_security_group_rule(rule_id: str, call: CallDep) -> Response:
     call.require_write()
     with call.db.write() as conn:
-        rule = get_visible_rule(conn, call, rule_id)
-        changes.visible(rule, RULE, rule_id, call.scope)
+        rule = refs.security_group_rule(conn, call.caller, rule_id)
         security_groups.rules.delete(conn, rule.id)
         security_groups.bump_revision(conn, rule.security_group_id)
     call.wake()

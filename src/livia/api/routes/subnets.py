@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import Request, Response
 from sqlalchemy import Connection
 
-from livia.api import changes, listing, routing
-from livia.api.context import Call, CallDep, new_id, parse_id
+from livia.api import listing, refs, routing
+from livia.api.context import Call, CallDep, new_id
 from livia.api.routes import networks as network_routes
 from livia.api.schemas.networks import (
     SubnetCreate,
@@ -18,13 +18,13 @@ from livia.api.schemas.networks import (
     SubnetOne,
     SubnetUpdateBody,
 )
-from livia.domain.errors import InUse, InvalidInput, NotFound
+from livia.domain.errors import InUse, InvalidInput
 from livia.domain.networks import AllocationPool, Subnet
-from livia.store import networks, tables
+from livia.domain.visibility import Need
+from livia.store import networks
 from livia.store.records import utcnow
 
 router = routing.router("subnets")
-RESOURCE = "Subnet"
 
 
 def present(items: list[Subnet]) -> list[dict[str, Any]]:
@@ -77,8 +77,7 @@ def _host_range(net: ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def build(conn: Connection, call: Call, spec: SubnetCreate) -> Subnet:
-    network = network_routes.get_visible(conn, call, spec.network_id)
-    changes.visible(network, "Network", spec.network_id, call.scope)
+    network = refs.network(conn, call.caller, spec.network_id, Need.OWN)
     if not spec.cidr:
         raise InvalidInput("A cidr must be specified in the absence of a subnet pool.")
     net = ipaddress.ip_network(spec.cidr, strict=False)
@@ -119,18 +118,13 @@ def create_subnet(body: SubnetCreateBody, call: CallDep) -> dict[str, Any]:
     return {"subnet": present([subnet])[0]}
 
 
-def _visible_ids(conn: Connection, call: Call) -> Any:
-    return tables.subnets.c.network_id.in_(
-        [n.id for n in networks.records.where(conn, network_routes.visible_condition(call))])
-
-
 @router.get("/subnets", response_model=SubnetMany)
 def list_subnets(request: Request, call: CallDep) -> dict[str, Any]:
     query = listing.list_query(request.query_params, project_scope=None,
                                max_limit=call.settings.pagination_max_limit)
     fields = listing.selected_fields(request.query_params)
     with call.db.read() as conn:
-        page = networks.subnets.page(conn, query, _visible_ids(conn, call))
+        page = networks.subnets.page(conn, query, networks.subnets_visible_to(call.scope))
     out: dict[str, Any] = {"subnets": [listing.select(d, fields) for d in present(page.items)]}
     if request.query_params.get("limit"):
         out["subnets_links"] = listing.links(
@@ -139,21 +133,10 @@ def list_subnets(request: Request, call: CallDep) -> dict[str, Any]:
     return out
 
 
-def get_visible(conn: Connection, call: Call, subnet_id: str) -> Subnet:
-    subnet = networks.subnets.get(conn, parse_id(subnet_id, RESOURCE))
-    if subnet is None:
-        raise NotFound(RESOURCE, subnet_id)
-    try:
-        network_routes.get_visible(conn, call, subnet.network_id)
-    except NotFound as exc:
-        raise NotFound(RESOURCE, subnet_id) from exc
-    return subnet
-
-
 @router.get("/subnets/{subnet_id}", response_model=SubnetOne)
 def show_subnet(subnet_id: str, request: Request, call: CallDep) -> dict[str, Any]:
     with call.db.read() as conn:
-        subnet = get_visible(conn, call, subnet_id)
+        subnet = refs.subnet(conn, call.caller, subnet_id)
     out = present([subnet])[0]
     return {"subnet": listing.select(out, listing.selected_fields(request.query_params))}
 
@@ -165,8 +148,7 @@ def update_subnet(subnet_id: str, body: SubnetUpdateBody, call: CallDep) -> dict
     if not given:
         raise InvalidInput("No attributes to update were given.")
     with call.db.write() as conn:
-        subnet = get_visible(conn, call, subnet_id)
-        changes.visible(subnet, RESOURCE, subnet_id, call.scope)
+        subnet = refs.subnet(conn, call.caller, subnet_id, Need.OWN)
         values: dict[str, Any] = {}
         net = ipaddress.ip_network(subnet.cidr)
         for key, value in given.items():
@@ -192,8 +174,7 @@ def update_subnet(subnet_id: str, body: SubnetUpdateBody, call: CallDep) -> dict
 def delete_subnet(subnet_id: str, call: CallDep) -> Response:
     call.require_write()
     with call.db.write() as conn:
-        subnet = get_visible(conn, call, subnet_id)
-        changes.visible(subnet, RESOURCE, subnet_id, call.scope)
+        subnet = refs.subnet(conn, call.caller, subnet_id, Need.OWN)
         if networks.allocated(conn, subnet.id):
             raise InUse(f"Unable to complete operation on subnet {subnet.id}: One or more "
                         "ports have an IP allocation from this subnet.")
