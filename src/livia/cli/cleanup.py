@@ -9,8 +9,11 @@ from livia.domain.settings import Settings
 
 
 def cleanup(settings: Settings, *, keep_state: bool) -> int:
+    from livia.cli.pidfile import stop
     from livia.drivers.network_netns import NetnsNetworkDriver
 
+    if stop(settings):  # it would rebuild what is removed here
+        print("stopped livia serve")
     removed = asyncio.run(NetnsNetworkDriver(settings).cleanup())
     for name in removed:
         print(f"removed {name}")

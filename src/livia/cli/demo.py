@@ -359,7 +359,7 @@ def finish() -> None:
    {OPENSTACK} loadbalancer status show demo-lb
    {LIVIA} instance exec client -- curl -s http://<VIP>/
 
-   Stop the service with `pkill -f "livia serve"` (the amphorae keep serving);
+   Stop the service with `{LIVIA} stop` (the amphorae keep serving);
    remove everything with `{LIVIA} cleanup`.
 """, flush=True)
 

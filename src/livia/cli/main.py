@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from livia.domain.errors import LiviaError
 from livia.domain.settings import Settings
 from livia.domain.status import Topology
 
@@ -116,6 +117,10 @@ def _parser() -> argparse.ArgumentParser:
         _add_settings(child, server=False)
         child.add_argument("--endpoint", default=os.environ.get("LIVIA_ENDPOINT"))
 
+    stop = sub.add_parser("stop", help="stop the livia serve of the state directory (its "
+                                       "pid file); the amphorae keep serving")
+    _add_settings(stop, server=False)
+
     clean = sub.add_parser("cleanup", help="remove every namespace, bridge, process and file "
                                            "Livia created on this host")
     _add_settings(clean, server=False)
@@ -140,6 +145,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run(args.name, args.bind, args.port)
     settings = settings_from(args)
+    try:
+        return _run(settings, args)
+    except LiviaError as exc:
+        print(f"livia {args.command}: {exc.message}", file=sys.stderr)
+        return 1
+
+
+def _run(settings: Settings, args: argparse.Namespace) -> int:
     if args.command == "serve":
         from livia.cli.serve import serve
 
@@ -153,6 +166,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         from livia.cli.instances import dispatch
 
         return dispatch(settings, args)
+    if args.command == "stop":
+        from livia.cli.pidfile import stop as stop_serve
+
+        stopped = stop_serve(settings)
+        print("livia serve stopped" if stopped else
+              f"no livia serve runs on {settings.state_dir}")
+        return 0
     if args.command == "cleanup":
         from livia.cli.cleanup import cleanup
 

@@ -9,7 +9,7 @@ from contextlib import suppress
 
 from livia.api.app import create_app
 from livia.api.context import ApiServices
-from livia.cli import state
+from livia.cli import pidfile, state
 from livia.cli.api_server import api_server
 from livia.controller.bootstrap import prepare, process_owner
 from livia.controller.context import Controller
@@ -71,6 +71,14 @@ def announce_admin_token(settings: Settings) -> str:
 
 async def serve(settings: Settings) -> None:
     state.prepare(settings)
+    pidfile.claim(settings)
+    try:
+        await _serve(settings)
+    finally:
+        pidfile.release(settings)
+
+
+async def _serve(settings: Settings) -> None:
     db = Database(settings.database)
     db.migrate()
     token = announce_admin_token(settings)
