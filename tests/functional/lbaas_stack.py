@@ -364,4 +364,30 @@ class Stack:
         return self._child(lb_id, f"{LBAAS}/l7policies/{policy_id}/rules", "rule", body,
                            token, wait)
 
+    def one_of_each(self) -> dict[str, dict[str, Any]]:
+        """A load balancer in project A with one object of each kind under it, ACTIVE;
+        the objects by kind (loadbalancer, listener, pool, member, healthmonitor,
+        l7policy, rule)."""
+        lb = self.create_lb()
+        listener = self.create_listener(lb["id"])
+        pool = self.create_pool(lb["id"], listener_id=listener["id"])
+        member = self.create_member(lb["id"], pool["id"])
+        monitor = self.create_monitor(lb["id"], pool["id"])
+        policy = self.create_policy(lb["id"], listener["id"])
+        rule = self.create_rule(lb["id"], policy["id"])
+        return {"loadbalancer": lb, "listener": listener, "pool": pool, "member": member,
+                "healthmonitor": monitor, "l7policy": policy, "rule": rule}
 
+
+def paths_of(tree: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """The API path of each object of :meth:`Stack.one_of_each`, by kind."""
+    pool_id, policy_id = tree["pool"]["id"], tree["l7policy"]["id"]
+    return {
+        "loadbalancer": f"{LBAAS}/loadbalancers/{tree['loadbalancer']['id']}",
+        "listener": f"{LBAAS}/listeners/{tree['listener']['id']}",
+        "pool": f"{LBAAS}/pools/{pool_id}",
+        "member": f"{LBAAS}/pools/{pool_id}/members/{tree['member']['id']}",
+        "healthmonitor": f"{LBAAS}/healthmonitors/{tree['healthmonitor']['id']}",
+        "l7policy": f"{LBAAS}/l7policies/{policy_id}",
+        "rule": f"{LBAAS}/l7policies/{policy_id}/rules/{tree['rule']['id']}",
+    }

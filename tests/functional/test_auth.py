@@ -4,29 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from lbaas_stack import LBAAS, Stack, expect, fault
+from lbaas_stack import LBAAS, Stack, expect, fault, paths_of
 
 MISSING = "00000000-0000-0000-0000-000000000000"
 
 
 def _tree(stack: Stack) -> dict[str, str]:
     """One of each object in project A; their paths by kind."""
-    lb = stack.create_lb()
-    listener = stack.create_listener(lb["id"])
-    pool = stack.create_pool(lb["id"], listener_id=listener["id"])
-    member = stack.create_member(lb["id"], pool["id"])
-    monitor = stack.create_monitor(lb["id"], pool["id"])
-    policy = stack.create_policy(lb["id"], listener["id"])
-    rule = stack.create_rule(lb["id"], policy["id"])
-    return {
-        "loadbalancer": f"{LBAAS}/loadbalancers/{lb['id']}",
-        "listener": f"{LBAAS}/listeners/{listener['id']}",
-        "pool": f"{LBAAS}/pools/{pool['id']}",
-        "member": f"{LBAAS}/pools/{pool['id']}/members/{member['id']}",
-        "healthmonitor": f"{LBAAS}/healthmonitors/{monitor['id']}",
-        "l7policy": f"{LBAAS}/l7policies/{policy['id']}",
-        "rule": f"{LBAAS}/l7policies/{policy['id']}/rules/{rule['id']}",
-    }
+    return paths_of(stack.one_of_each())
 
 
 def _collection(path: str) -> str:

@@ -25,13 +25,9 @@ from livia.api.schemas.security_groups import GroupUpdate
 
 
 def test_null_resets_to_the_default_or_is_400(stack: Stack) -> None:
-    lb = stack.create_lb()
-    listener = stack.create_listener(lb["id"])
-    pool = stack.create_pool(lb["id"], listener_id=listener["id"])
-    monitor = stack.create_monitor(lb["id"], pool["id"])
-    member = stack.create_member(lb["id"], pool["id"])
-    policy = stack.create_policy(lb["id"], listener["id"])
-    rule = stack.create_rule(lb["id"], policy["id"])
+    tree = stack.one_of_each()
+    lb, listener, pool, monitor, member, policy, rule = (tree[k] for k in (
+        "loadbalancer", "listener", "pool", "healthmonitor", "member", "l7policy", "rule"))
     objects: list[tuple[str, str, dict[str, Any], tuple[str, ...]]] = [
         (f"{LBAAS}/loadbalancers/{lb['id']}", "loadbalancer",
          {"admin_state_up": True, "name": "", "description": "", "tags": []}, ()),

@@ -53,13 +53,9 @@ class Target:
 def _tree(stack: Stack) -> tuple[str, dict[str, str]]:
     """A load balancer with one of everything, and the network objects: their ids by name."""
     token = stack.tokens.member_a
-    lb = stack.create_lb()
-    listener = stack.create_listener(lb["id"])
-    pool = stack.create_pool(lb["id"], listener_id=listener["id"])
-    monitor = stack.create_monitor(lb["id"], pool["id"])
-    member = stack.create_member(lb["id"], pool["id"])
-    policy = stack.create_policy(lb["id"], listener["id"])
-    rule = stack.create_rule(lb["id"], policy["id"])
+    tree = stack.one_of_each()
+    lb, listener, pool, monitor, member, policy, rule = (tree[k] for k in (
+        "loadbalancer", "listener", "pool", "healthmonitor", "member", "l7policy", "rule"))
     subnet = expect(stack.api.get(f"/v2.0/subnets/{stack.vip_subnet()}"), 200)["subnet"]
     port = expect(stack.api.post("/v2.0/ports", json={"port": {
         "network_id": subnet["network_id"]}}), 201)["port"]

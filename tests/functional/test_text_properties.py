@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from lbaas_stack import LBAAS, Stack, expect
+from lbaas_stack import Stack, expect, paths_of
 
 from livia.domain.amphorae import AmphoraPaths
 
@@ -185,23 +185,12 @@ def _a_peer(config: str | None) -> str:
 
 
 def _site(stack: Stack) -> dict[str, str]:
-    lb = stack.create_lb()
-    listener = stack.create_listener(lb["id"])
-    pool = stack.create_pool(lb["id"], listener_id=listener["id"])
-    member = stack.create_member(lb["id"], pool["id"])
-    monitor = stack.create_monitor(lb["id"], pool["id"])
-    policy = stack.create_policy(lb["id"], listener["id"])
-    rule = stack.create_rule(lb["id"], policy["id"])
-    return {
-        "lb": lb["id"],
-        "loadbalancer": f"{LBAAS}/loadbalancers/{lb['id']}",
-        "listener": f"{LBAAS}/listeners/{listener['id']}",
-        "pool": f"{LBAAS}/pools/{pool['id']}",
-        "member": f"{LBAAS}/pools/{pool['id']}/members/{member['id']}",
-        "monitor": f"{LBAAS}/healthmonitors/{monitor['id']}",
-        "policy": f"{LBAAS}/l7policies/{policy['id']}",
-        "rule": f"{LBAAS}/l7policies/{policy['id']}/rules/{rule['id']}",
-    }
+    tree = stack.one_of_each()
+    paths = paths_of(tree)
+    return {"lb": tree["loadbalancer"]["id"], **{kind: paths[key] for kind, key in (
+        ("loadbalancer", "loadbalancer"), ("listener", "listener"), ("pool", "pool"),
+        ("member", "member"), ("monitor", "healthmonitor"), ("policy", "l7policy"),
+        ("rule", "rule"))}}
 
 
 def _never_error(stack: Stack, site: dict[str, str]) -> None:
