@@ -43,9 +43,8 @@ def new_backup_vrrp_delay(ctl: Controller) -> float:
 
 def render_all(ctl: Controller, graph: LoadBalancerGraph, amp: Amphora, *,
                vrrp_startup_delay: float = 0.0) -> dict[str, str]:
-    """kind -> configuration text for one amphora, without the objects that cannot be
-    rendered (:mod:`livia.domain.renderable`; :func:`settle` puts them in ERROR)."""
-    live = renderable.without(graph, renderable.refusals(graph))
+    """kind -> configuration text for one amphora (PENDING_DELETE objects left out)."""
+    live = graph.live()
     paths = AmphoraPaths(ctl.compute.amphora_host(amp.id).base_dir)
     s = ctl.settings
     out = {
@@ -117,8 +116,9 @@ async def _push_one(ctl: Controller, amp: Amphora, kind: str, configs: dict[str,
     ctl.applied.remember(amp.id, kind, text)
 
 
-async def push_all(ctl: Controller, graph: LoadBalancerGraph) -> None:
-    """Every amphora at once.
+async def push_all(ctl: Controller, graph: LoadBalancerGraph) -> dict[str, str]:
+    """Every amphora at once, without the objects that cannot be rendered; returns
+    those (id -> why, :mod:`livia.domain.renderable`), which ``settle`` puts in ERROR.
 
     Both keepalived of a pair start as BACKUP with ``nopreempt``, so the first one whose
     election ends takes the VIP (the priorities' skew is ~4 ms). When a MASTER gets its
@@ -127,10 +127,13 @@ async def push_all(ctl: Controller, graph: LoadBalancerGraph) -> None:
     :func:`new_backup_vrrp_delay`; a survivor that already runs keepalived gets none, and
     neither does a replaced BACKUP (its MASTER runs: the BACKUP may be needed at once).
     """
+    refused = renderable.refusals(graph)
+    renderable_graph = renderable.without(graph, refused)
     amps = [a for a in graph.amphorae if a.status is AmphoraStatus.ALLOCATED]
     starting = {a.id for a in amps if (a.id, "keepalived") not in ctl.applied.digests}
     master_starts = any(a.role is AmphoraRole.MASTER and a.id in starting for a in amps)
     await gather_all([
-        push(ctl, graph, a, vrrp_delay=master_starts and a.id in starting
+        push(ctl, renderable_graph, a, vrrp_delay=master_starts and a.id in starting
              and a.role is not AmphoraRole.MASTER)
         for a in amps])
+    return refused

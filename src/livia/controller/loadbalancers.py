@@ -25,7 +25,6 @@ from sqlalchemy import Connection
 from livia.controller import amphorae as amp_steps
 from livia.controller import configs
 from livia.controller.context import Controller, gather_all
-from livia.domain import renderable
 from livia.domain.amphorae import Amphora
 from livia.domain.healthmonitors import HealthMonitor
 from livia.domain.l7policies import L7Policy
@@ -77,8 +76,7 @@ async def converge(ctl: Controller, lb_id: str) -> None:
                                 for a in graph.amphorae if a.status is AmphoraStatus.ALLOCATED])
     if any(plugged):  # the new ports are in the graph the configurations are rendered from
         graph = await ctl.read(lambda c: loadbalancers.load_graph(c, lb_id))
-    await configs.push_all(ctl, graph)
-    refused = renderable.refusals(graph)
+    refused = await configs.push_all(ctl, graph)
     for object_id, reason in sorted(refused.items()):
         log.warning("load balancer %s: %s left out of the configuration: %s", lb_id,
                     object_id, reason)
@@ -198,14 +196,10 @@ def settle(conn: Connection, graph: LoadBalancerGraph,
         elif m.operating_status is OperatingStatus.NO_MONITOR:
             operating[m.id] = OperatingStatus.OFFLINE
     _settle_rows(conn, l7rules.records, graph.l7rules, operating, refused)  # type: ignore[arg-type]
-    gone_policies = {p.id for p in graph.l7policies if p.provisioning_status is PENDING_DELETE}
-    for r in graph.l7rules:  # a policy's rules go with it
-        if r.l7policy_id in gone_policies and r.provisioning_status is not PENDING_DELETE:
-            l7rules.records.delete(conn, r.id)
+    _drop_orphans(conn, graph)  # before the parents: their rows go only once nothing refers
     _settle_rows(conn, l7policies.records, graph.l7policies, operating, refused)  # type: ignore[arg-type]
     _settle_rows(conn, members.records, graph.members, operating, refused)  # type: ignore[arg-type]
     _settle_rows(conn, healthmonitors.records, graph.healthmonitors, operating, refused)  # type: ignore[arg-type]
-    _drop_orphans(conn, graph)
     _settle_rows(conn, listeners.records, graph.listeners, operating, refused)  # type: ignore[arg-type]
     _settle_rows(conn, pools.records, graph.pools, operating, refused)  # type: ignore[arg-type]
     for m in live.members:
@@ -251,9 +245,10 @@ def _drop_orphans(conn: Connection, graph: LoadBalancerGraph) -> None:
         if h.pool_id in gone_pools:
             healthmonitors.records.delete(conn, h.id)
     for p in graph.l7policies:
-        if p.listener_id in gone_listeners:
+        if p.listener_id in gone_listeners or p.provisioning_status is PENDING_DELETE:
             for r in graph.rules_of(p.id):
                 l7rules.records.delete(conn, r.id)
+        if p.listener_id in gone_listeners:
             l7policies.records.delete(conn, p.id)
     for li in graph.listeners:
         if li.default_pool_id in gone_pools and li.id not in gone_listeners:
