@@ -75,13 +75,19 @@ class TimedH11Protocol(H11Protocol):
 
     def send_400_response(self, msg: str) -> None:
         """A request h11 cannot parse, or whose headers outgrow its buffer: 400, a fault body."""
-        headers, body = _fault(400, f"{msg} The request line and headers must be valid "
-                                    "HTTP/1.1, and not oversized.")
+        self._answer(400, b"Bad Request", _fault(400, f"{msg} The request line and headers "
+                                                       "must be valid HTTP/1.1, and not "
+                                                       "oversized."))
+        self.transport.close()
+
+    def _answer(self, status: int, reason: bytes,
+                fault: tuple[list[tuple[bytes, bytes]], bytes]) -> None:
+        """Send the server's own answer to the request h11 is reading (if h11 lets it)."""
+        headers, body = fault
         with contextlib.suppress(h11.LocalProtocolError):
-            for event in (h11.Response(status_code=400, headers=headers, reason=b"Bad Request"),
+            for event in (h11.Response(status_code=status, headers=headers, reason=reason),
                           h11.Data(data=body), h11.EndOfMessage()):
                 self.transport.write(self.conn.send(event))
-        self.transport.close()
 
     # -- the timers ---------------------------------------------------------------------------
     def _watch(self) -> None:
@@ -128,12 +134,7 @@ class TimedH11Protocol(H11Protocol):
             # dropped: the 408 is the answer.
             cycle.disconnected = True
             cycle.message_event.set()
-            headers, body = _timeout_fault("body", self.body_timeout)
-            with contextlib.suppress(h11.LocalProtocolError):
-                for event in (h11.Response(status_code=408, headers=headers,
-                                           reason=b"Request Timeout"),
-                              h11.Data(data=body), h11.EndOfMessage()):
-                    self.transport.write(self.conn.send(event))
+            self._answer(408, b"Request Timeout", _timeout_fault("body", self.body_timeout))
         self.transport.close()
 
 
