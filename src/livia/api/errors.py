@@ -58,10 +58,10 @@ def status_of(error: LiviaError) -> int:
 def printable(message: str) -> str:
     """``message`` as it can always be sent: at most MESSAGE_LENGTH characters, valid UTF-8.
 
-    A lone UTF-16 surrogate (JSON ``"\\ud800"``) in a quoted value cannot be encoded
-    as UTF-8; it is written as its escape (``\\ud800``) instead.
+    ``quote`` writes what is not printable as its escape: a lone UTF-16 surrogate
+    (JSON ``"\\ud800"``), which cannot be encoded as UTF-8, becomes ``\\ud800``.
     """
-    return quote(message.encode("utf-8", "backslashreplace").decode("utf-8"), MESSAGE_LENGTH)
+    return quote(message, MESSAGE_LENGTH)
 
 
 def fault(status: int, message: str) -> JSONResponse:

@@ -24,6 +24,7 @@ from livia.domain.errors import Conflict, InvalidInput, LiviaError, NotFound
 from livia.domain.healthmonitors import HealthMonitor
 from livia.domain.instances import Instance
 from livia.domain.l7policies import L7Policy
+from livia.domain.limits import quote
 from livia.domain.listeners import Listener
 from livia.domain.loadbalancers import LoadBalancer
 from livia.domain.networks import (
@@ -76,7 +77,7 @@ OwnedT = TypeVar("OwnedT", bound=Owned)
 def missing(resource: str, ref: str, *, invalid: bool = False) -> LiviaError:
     """The error of a reference to nothing, the same whether the object exists or not."""
     if invalid:
-        return InvalidInput(f"{resource} {ref} not found.")
+        return InvalidInput(f"{resource} {quote(ref)} not found.")  # NotFound's message
     return NotFound(resource, ref)
 
 

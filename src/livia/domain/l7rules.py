@@ -88,4 +88,3 @@ def check(rule: L7Rule) -> None:
         )
     if c is CompareType.REGEX:
         check_haproxy_regex(rule.value, "value", caseless=t is L7RuleType.HOST_NAME)
-

@@ -93,8 +93,6 @@ class Pool:
     tags: tuple[str, ...] = ()
 
 
-
-
 def check(pool: Pool) -> None:
     """Octavia's rules for a pool's fields, on the pool as it will be stored."""
     if pool.protocol not in SUPPORTED_POOL_PROTOCOLS:

@@ -86,4 +86,3 @@ def _without_default_pool(listener: listeners.Listener, kept: set[str]) -> liste
     if listener.default_pool_id is None or listener.default_pool_id in kept:
         return listener
     return replace(listener, default_pool_id=None)
-

@@ -52,13 +52,6 @@ def unstorable(value: str) -> str | None:
     return f"holds a lone UTF-16 surrogate ({quote(ch)}); text must be valid Unicode"
 
 
-def check_storable(value: str, what: str) -> str:
-    reason = unstorable(value)
-    if reason is not None:
-        raise InvalidInput(f"Invalid input for field/attribute {what}: the value {reason}.")
-    return value
-
-
 def line_fault(value: str) -> str | None:
     """Why the string cannot be one line of a configuration file (None if it can)."""
     reason = unstorable(value)

@@ -24,11 +24,6 @@ _PATH = re.compile(r"/[A-Za-z0-9_./@+-]*\Z")
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
-def reject_control(value: str, what: str) -> str:
-    """Return value unchanged, or raise if it cannot be one line (the API's own check)."""
-    return check_line(value, what)
-
-
 def checked_id(value: str, what: str = "id") -> str:
     if not _ID.match(value):
         raise InvalidInput(f"{what} {value!r} is not a valid identifier")
@@ -90,7 +85,7 @@ def haproxy_quoted(value: str, what: str) -> str:
     ``${VAR}``; escaping the backslash, the quote and the dollar leaves every
     other character (space, '#', single quote) literal.
     """
-    reject_control(value, what)
+    check_line(value, what)  # the API's own check of a rendered value
     escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
     return f'"{escaped}"'
 

@@ -11,7 +11,6 @@ from livia.domain.limits import quote
 from livia.domain.regex import check_haproxy_regex, pcre2_fault
 from livia.domain.text import (
     check_line,
-    check_storable,
     first_unstorable,
     full_match,
     is_http_token,
@@ -24,7 +23,7 @@ from livia.domain.text import (
 def test_unstorable(value: str) -> None:
     assert unstorable(value)
     with pytest.raises(InvalidInput) as caught:
-        check_storable(value, "name")
+        check_line(value, "name")  # unstorable is never one line either
     caught.value.message.encode("utf-8")  # the message itself always encodes
 
 
