@@ -2,8 +2,10 @@
 
 Authentication is Keystone-shaped: the token comes in ``X-Auth-Token``. The
 admin token is compared by hash; other tokens are looked up (hashed) in the
-database. Roles follow Octavia's RBAC: admin may do everything, member reads
-and writes its own project, reader only reads its own project.
+database. What a caller may do is ``livia.domain.policy``'s table (Octavia's
+default RBAC): every request needs one of the roles the policy knows, a read
+needs ``READ`` on what it reads, a change ``WRITE``; a global observer's
+reads span every project, its changes only its own.
 """
 
 from __future__ import annotations
@@ -17,10 +19,10 @@ from typing import Annotated
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 
-from livia.domain import visibility
+from livia.domain import policy, visibility
 from livia.domain.errors import Forbidden, NotAuthenticated, NotFound
+from livia.domain.policy import Caller, Role, Rule
 from livia.domain.settings import Settings
-from livia.domain.tokens import Caller, Role
 from livia.store import tokens
 from livia.store.database import Database
 
@@ -50,13 +52,16 @@ class Call:
         """The project a list or lookup is limited to; None for admins."""
         return visibility.scope(self.caller)
 
-    def require_write(self) -> None:
-        if not self.caller.can_write:
+    def require(self, rule: Rule, project_id: str | None = None) -> None:
+        """403 unless the policy's rule passes (for an object of ``project_id``)."""
+        if not self.caller.allows(rule, project_id):
             raise Forbidden()
 
+    def require_write(self) -> None:
+        self.require(Rule.WRITE)
+
     def require_admin(self) -> None:
-        if not self.caller.is_admin:
-            raise Forbidden()
+        self.require(Rule.ADMIN)
 
     def owning_project(self, requested: str | None) -> str:
         """The project a new object belongs to."""
@@ -74,18 +79,18 @@ def services(request: Request) -> ApiServices:
 
 def authenticate(request: Request, svc: ApiServices) -> Caller:
     if svc.settings.no_auth:
-        return Caller(project_id=request.headers.get("X-Project-Id"), role=Role.ADMIN)
+        return Caller.of(request.headers.get("X-Project-Id"), Role.ADMIN)
     secret = request.headers.get("X-Auth-Token")
     if not secret:
         raise NotAuthenticated()
     hashed = tokens.hash_token(secret)
     if svc.admin_token_hash and hmac.compare_digest(hashed, svc.admin_token_hash):
-        return Caller(project_id=ADMIN_PROJECT, role=Role.ADMIN)
+        return Caller.of(ADMIN_PROJECT, Role.ADMIN)
     with svc.db.read() as conn:
         token = tokens.find(conn, secret)
     if token is None:
         raise NotAuthenticated("The request you have made requires authentication.")
-    return Caller(project_id=token.project_id, role=token.role)
+    return Caller.of(token.project_id, token.role)
 
 
 def base_url(request: Request, svc: ApiServices) -> str:
@@ -99,10 +104,19 @@ TOKEN = APIKeyHeader(name="X-Auth-Token", auto_error=False, scheme_name="token",
                      description="The admin token or one from `livia token create`.")
 
 
+READS = frozenset({"GET", "HEAD"})
+
+
 def call(request: Request, _token: Annotated[str | None, Security(TOKEN)] = None) -> Call:
     svc = services(request)
+    caller = authenticate(request, svc)
+    if not caller.roles & policy.ANY_ROLE:
+        raise Forbidden()
+    reading = request.method in READS
+    if reading and not (caller.can_read or caller.allows(Rule.READ_QUOTA)):
+        raise Forbidden()
     return Call(
-        caller=authenticate(request, svc),
+        caller=caller.viewing(reading),
         db=svc.db,
         settings=svc.settings,
         wake=svc.wake,

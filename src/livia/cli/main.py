@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from livia.domain.errors import LiviaError
+from livia.domain.policy import Role
 from livia.domain.settings import Settings
 from livia.domain.status import Topology
 
@@ -93,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     token_sub = token.add_subparsers(dest="token_command", required=True)
     create = token_sub.add_parser("create", help="print a new token (stored hashed)")
     create.add_argument("--project", required=False, default=None)
-    create.add_argument("--role", choices=["admin", "member", "reader"], default="member")
+    create.add_argument("--role", choices=[r.value for r in Role], default="member")
     create.add_argument("--description", default=None)
     _add_settings(create, server=False)
 

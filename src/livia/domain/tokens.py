@@ -1,16 +1,13 @@
-"""API tokens and the caller context they resolve to."""
+"""API tokens (`livia token create`); they resolve to a `livia.domain.policy.Caller`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
+from livia.domain.policy import Caller, Role
 
-class Role(StrEnum):
-    ADMIN = "admin"
-    MEMBER = "member"
-    READER = "reader"
+__all__ = ["Caller", "Role", "Token"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,22 +18,3 @@ class Token:
     token_hash: str
     description: str | None
     created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """Who is asking: the project they act in and what their role lets them do."""
-
-    project_id: str | None
-    role: Role
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role is Role.ADMIN
-
-    @property
-    def can_write(self) -> bool:
-        return self.role in (Role.ADMIN, Role.MEMBER)
-
-    def sees(self, project_id: str | None) -> bool:
-        return self.is_admin or (project_id is not None and project_id == self.project_id)

@@ -1,8 +1,9 @@
 """What a caller may see and refer to: the one rule of tenant isolation.
 
-Every tenant is treated as hostile. An admin sees everything; any other
-caller sees the objects of its own project and nothing else, with Neutron's
-two exceptions for networks (and their subnets):
+Every tenant is treated as hostile. An admin sees everything (and a global
+observer, when reading: ``livia.domain.policy``); any other caller sees the
+objects of its own project and nothing else, with Neutron's two exceptions
+for networks (and their subnets):
 
 - a ``shared`` or ``router:external`` network is visible to every project;
 - ports (a member's or VIP's amphora port, an instance's, a user's) may go on
@@ -37,8 +38,9 @@ class Need(StrEnum):
 
 
 def scope(caller: Caller) -> str | None:
-    """The project a lookup is limited to; None for an admin (every project)."""
-    return None if caller.is_admin else caller.project_id
+    """The project a lookup is limited to; None for an admin (every project), and for a
+    global observer when reading."""
+    return None if caller.global_view or caller.is_admin else caller.project_id
 
 
 def sees(caller: Caller, project_id: str | None) -> bool:
