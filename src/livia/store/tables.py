@@ -417,7 +417,7 @@ tokens = Table(
     metadata,
     _id(),
     Column("project_id", String(255), nullable=True),
-    Column("role", String(16), nullable=False),
+    Column("role", String(64), nullable=False),
     Column("token_hash", String(128), nullable=False, unique=True),
     Column("description", String(255), nullable=True),
     Column("created_at", DateTime, nullable=False),
