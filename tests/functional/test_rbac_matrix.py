@@ -114,7 +114,27 @@ def _world(stack: Stack) -> World:
     objs["external_network"] = ext
     objs["floatingip"] = _floating_ip(stack, ext, a)
     objs["instance"] = _instance(stack, objs["network"])
+    _flavors_and_zones(stack, objs)
     return World(stack=stack, token=token, objs=objs, counter=itertools.count(1))
+
+
+def _flavors_and_zones(stack: Stack, objs: dict[str, str]) -> None:
+    """A flavor profile and flavor, a zone profile and zone (admin objects, no project)."""
+    admin, n = stack.tokens.admin, uuid.uuid4().hex[:8]
+    objs["flavorprofile"] = expect(stack.api.post(f"{LBAAS}/flavorprofiles", json={
+        "flavorprofile": {"name": "rbac", "provider_name": "amphora", "flavor_data": "{}"}},
+        token=admin), 201)["flavorprofile"]["id"]
+    objs["flavor"] = expect(stack.api.post(f"{LBAAS}/flavors", json={"flavor": {
+        "name": f"rbac-{n}", "flavor_profile_id": objs["flavorprofile"]}},
+        token=admin), 201)["flavor"]["id"]
+    objs["zoneprofile"] = expect(stack.api.post(f"{LBAAS}/availabilityzoneprofiles", json={
+        "availability_zone_profile": {"name": "rbac", "provider_name": "amphora",
+                                      "availability_zone_data": "{}"}},
+        token=admin), 201)["availability_zone_profile"]["id"]
+    objs["zone"] = expect(stack.api.post(f"{LBAAS}/availabilityzones", json={
+        "availability_zone": {"name": f"rbac-{n}",
+                              "availability_zone_profile_id": objs["zoneprofile"]}},
+        token=admin), 201)["availability_zone"]["name"]
 
 
 def _floating_ip(stack: Stack, ext: str, token: str) -> str:
@@ -222,6 +242,30 @@ def _new_fip(w: World) -> str:
 
 def _new_instance(w: World) -> str:
     return _instance(w.stack, w.objs["network"])
+
+
+def _new_flavor_profile(w: World) -> str:
+    return _post(w, f"{LBAAS}/flavorprofiles", "flavorprofile", {
+        "name": "p", "provider_name": "amphora", "flavor_data": "{}"}, w.stack.tokens.admin)
+
+
+def _new_flavor(w: World) -> str:
+    return _post(w, f"{LBAAS}/flavors", "flavor", {
+        "name": f"f{w.next()}", "flavor_profile_id": w.objs["flavorprofile"]},
+        w.stack.tokens.admin)
+
+
+def _new_zone_profile(w: World) -> str:
+    return _post(w, f"{LBAAS}/availabilityzoneprofiles", "availability_zone_profile", {
+        "name": "p", "provider_name": "amphora", "availability_zone_data": "{}"},
+        w.stack.tokens.admin)
+
+
+def _new_zone(w: World) -> str:
+    r = w.stack.api.post(f"{LBAAS}/availabilityzones", json={"availability_zone": {
+        "name": f"z{w.next()}", "availability_zone_profile_id": w.objs["zoneprofile"]}},
+        token=w.stack.tokens.admin)
+    return str(expect(r, 201)["availability_zone"]["name"])
 
 
 def create(path: str, key: str, body: Callable[[World], dict[str, Any]]) -> Maker:
@@ -332,6 +376,54 @@ ROWS: list[Row] = [
         at(POLICY + "/rules/{rule}", _tags("rule")), W, 200, settles=True),
     Row("DELETE", "/v2/lbaas/l7policies/{policy_id}/rules/{rule_id}",
         fresh(_new_rule, POLICY + "/rules/{id}"), W, 204, settles=True),
+    # flavors and availability zones: profiles and capabilities admin only, flavors and
+    # zones read by every reader, written by admins
+    Row("GET", "/v2/lbaas/flavorprofiles", at(f"{LBAAS}/flavorprofiles"), A, 200),
+    Row("POST", "/v2/lbaas/flavorprofiles", create(f"{LBAAS}/flavorprofiles", "flavorprofile",
+        lambda w: {"name": "p", "provider_name": "amphora", "flavor_data": "{}"}), A, 201),
+    Row("GET", "/v2/lbaas/flavorprofiles/{profile_id}",
+        at(LBAAS + "/flavorprofiles/{flavorprofile}"), A, 200),
+    Row("PUT", "/v2/lbaas/flavorprofiles/{profile_id}",
+        at(LBAAS + "/flavorprofiles/{flavorprofile}", {"flavorprofile": {"name": "q"}}), A,
+        200),
+    Row("DELETE", "/v2/lbaas/flavorprofiles/{profile_id}",
+        fresh(_new_flavor_profile, LBAAS + "/flavorprofiles/{id}"), A, 204),
+    Row("GET", "/v2/lbaas/flavors", at(f"{LBAAS}/flavors"), EVERYONE, 200),
+    Row("POST", "/v2/lbaas/flavors", create(f"{LBAAS}/flavors", "flavor", lambda w: {
+        "name": f"f{w.next()}", "flavor_profile_id": w.objs["flavorprofile"]}), A, 201),
+    Row("GET", "/v2/lbaas/flavors/{flavor_id}", at(LBAAS + "/flavors/{flavor}"), EVERYONE,
+        200),
+    Row("PUT", "/v2/lbaas/flavors/{flavor_id}", at(LBAAS + "/flavors/{flavor}", {
+        "flavor": {"description": "rbac"}}), A, 200),
+    Row("DELETE", "/v2/lbaas/flavors/{flavor_id}", fresh(_new_flavor, LBAAS + "/flavors/{id}"),
+        A, 204),
+    Row("GET", "/v2/lbaas/availabilityzoneprofiles", at(f"{LBAAS}/availabilityzoneprofiles"),
+        A, 200),
+    Row("POST", "/v2/lbaas/availabilityzoneprofiles", create(
+        f"{LBAAS}/availabilityzoneprofiles", "availability_zone_profile", lambda w: {
+            "name": "p", "provider_name": "amphora", "availability_zone_data": "{}"}), A, 201),
+    Row("GET", "/v2/lbaas/availabilityzoneprofiles/{profile_id}",
+        at(LBAAS + "/availabilityzoneprofiles/{zoneprofile}"), A, 200),
+    Row("PUT", "/v2/lbaas/availabilityzoneprofiles/{profile_id}",
+        at(LBAAS + "/availabilityzoneprofiles/{zoneprofile}", {
+            "availability_zone_profile": {"name": "q"}}), A, 200),
+    Row("DELETE", "/v2/lbaas/availabilityzoneprofiles/{profile_id}",
+        fresh(_new_zone_profile, LBAAS + "/availabilityzoneprofiles/{id}"), A, 204),
+    Row("GET", "/v2/lbaas/availabilityzones", at(f"{LBAAS}/availabilityzones"), EVERYONE, 200),
+    Row("POST", "/v2/lbaas/availabilityzones", create(
+        f"{LBAAS}/availabilityzones", "availability_zone", lambda w: {
+            "name": f"z{w.next()}", "availability_zone_profile_id": w.objs["zoneprofile"]}),
+        A, 201),
+    Row("GET", "/v2/lbaas/availabilityzones/{name}", at(LBAAS + "/availabilityzones/{zone}"),
+        EVERYONE, 200),
+    Row("PUT", "/v2/lbaas/availabilityzones/{name}", at(LBAAS + "/availabilityzones/{zone}", {
+        "availability_zone": {"description": "rbac"}}), A, 200),
+    Row("DELETE", "/v2/lbaas/availabilityzones/{name}",
+        fresh(_new_zone, LBAAS + "/availabilityzones/{id}"), A, 204),
+    Row("GET", "/v2/lbaas/providers/{provider}/flavor_capabilities",
+        at(f"{LBAAS}/providers/amphora/flavor_capabilities"), A, 200),
+    Row("GET", "/v2/lbaas/providers/{provider}/availability_zone_capabilities",
+        at(f"{LBAAS}/providers/amphora/availability_zone_capabilities"), A, 200),
     # amphorae: admin only
     Row("GET", "/v2/octavia/amphorae", at(AMP), A, 200),
     Row("GET", "/v2/octavia/amphorae/{amphora_id}", amphora(), A, 200),

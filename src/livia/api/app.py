@@ -18,6 +18,7 @@ from livia.api.body_limit import BodyLimit
 from livia.api.context import ApiServices
 from livia.api.routes import (
     amphorae,
+    flavors,
     healthmonitors,
     instances,
     l7policies,
@@ -31,7 +32,8 @@ from livia.api.routes import (
 )
 from livia.domain import limits
 
-LBAAS = (loadbalancers, listeners, pools, members, healthmonitors, l7policies, l7rules)
+LBAAS = (loadbalancers, listeners, pools, members, healthmonitors, l7policies, l7rules,
+         flavors)
 
 DESCRIPTION = """\
 Livia serves OpenStack Octavia's load-balancer API (v2) and the part of

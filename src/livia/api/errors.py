@@ -31,6 +31,7 @@ from livia.domain.errors import (
     NotFound,
     QuotaExceeded,
     RequestTooLarge,
+    Unsupported,
 )
 from livia.domain.limits import MESSAGE_LENGTH, quote
 
@@ -44,6 +45,7 @@ STATUS_BY_ERROR: tuple[tuple[type[LiviaError], int], ...] = (
     (NotFound, 404),
     (Conflict, 409),
     (RequestTooLarge, 413),
+    (Unsupported, 501),
     (DriverError, 500),
 )
 

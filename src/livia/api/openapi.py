@@ -33,6 +33,8 @@ DESCRIPTIONS = {
          "--http-body-timeout`); the connection is closed.",
     409: "The object, or the load balancer it belongs to, is PENDING_*; or an equal object "
          "exists; or another object still uses it.",
+    501: "The provider does not support a requested option (a flavor or availability zone "
+         "profile's key or value).",
 }
 TOO_LARGE = ("The request body is over the API's cap of {} bytes (`livia serve "
              "--max-request-body-size`). Answered before the body is read, with "

@@ -13,6 +13,7 @@
     │   └── InUse               another object still refers to it
     ├── QuotaExceeded
     ├── RequestTooLarge         the request body is over the API's cap
+    ├── Unsupported             the provider does not support an option (Octavia's 501)
     └── DriverError             the data plane could not be changed
         ├── TemporaryError      try again later (the reconciler retries)
         └── PermanentError      retrying will not help; the object goes to ERROR
@@ -79,6 +80,13 @@ class QuotaExceeded(LiviaError):
 
 class RequestTooLarge(LiviaError):
     pass
+
+
+class Unsupported(LiviaError):
+    """Octavia's ProviderUnsupportedOptionError: a provider refuses a key or value."""
+
+    def __init__(self, provider: str, detail: str) -> None:
+        super().__init__(f"Provider '{provider}' does not support a requested option: {detail}")
 
 
 class DriverError(LiviaError):

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from livia.domain.amphorae import Amphora
+from livia.domain.flavors import FlavorOptions
 from livia.domain.healthmonitors import HealthMonitor
 from livia.domain.l7policies import L7Policy
 from livia.domain.l7rules import L7Rule
@@ -46,6 +47,8 @@ class LoadBalancer:
     created_at: datetime
     updated_at: datetime | None
     tags: tuple[str, ...] = ()
+    # The flavor's data-plane keys as they were at create (None: no flavor).
+    flavor_options: FlavorOptions | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,6 +53,8 @@ class Settings:
     http_header_timeout: float = limits.HEADER_TIMEOUT
     http_body_timeout: float = limits.BODY_TIMEOUT
     api_base_url: str | None = None
+    # This amphora host's name: what an availability zone profile's "hosts" may list.
+    host_name: str = field(default_factory=socket.gethostname)
     extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -72,6 +75,11 @@ class Settings:
     def controller_ip(self) -> str:
         """The host's address on lb-mgmt-net: agents' heartbeats go here."""
         return str(next(self.mgmt_network.hosts()))
+
+    @property
+    def amphora_hosts(self) -> frozenset[str]:
+        """The hosts that can run amphorae: this one today."""
+        return frozenset({self.host_name})
 
     @property
     def amphorae_dir(self) -> Path:

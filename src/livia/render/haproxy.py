@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from livia.domain.amphorae import Amphora, AmphoraPaths
 from livia.domain.errors import InvalidInput
+from livia.domain.flavors import NO_OPTIONS, FlavorOptions
 from livia.domain.listeners import (
     HTTP_MODE_PROTOCOLS,
     SUPPORTED_PROTOCOLS,
@@ -71,6 +72,7 @@ class HaproxyOptions:
 @dataclass(frozen=True, slots=True)
 class GlobalView:
     maxconn: int
+    nbthread: int | None  # the flavor's haproxy_threads; None: HAProxy's default
     stats_socket: str
     state_file: str
     external_check: bool
@@ -145,15 +147,20 @@ def haproxy_view(
         peers=peers.name if peers else None,
         ping_command=checked_path(options.paths.ping_wrapper),
     )
+    flavor = lb.flavor_options or NO_OPTIONS
+    listener_cap = options.maxconn_cap
+    if flavor.max_listener_connections is not None:
+        listener_cap = min(listener_cap, flavor.max_listener_connections)
     frontends: list[FrontendView] = []
     backends: list[BackendView] = []
     for listener in listeners:
-        frontend, listener_backends = _listener_proxies(live, listener, options, context)
+        frontend, listener_backends = _listener_proxies(live, listener, listener_cap,
+                                                        options, context)
         frontends.append(frontend)
         backends.extend(listener_backends)
     return HaproxyView(
         loadbalancer_id=checked_id(lb.id, "load balancer id"),
-        global_=_global(options, frontends, backends),
+        global_=_global(options, flavor, frontends, backends),
         peers=peers,
         frontends=tuple(frontends),
         backends=tuple(sorted(backends, key=lambda b: b.name)),
@@ -201,6 +208,7 @@ def _stick_type(vip_address: str | None) -> str:
 def _listener_proxies(
     graph: LoadBalancerGraph,
     listener: Listener,
+    cap: int,
     options: HaproxyOptions,
     context: BackendContext,
 ) -> tuple[FrontendView, tuple[BackendView, ...]]:
@@ -209,7 +217,7 @@ def _listener_proxies(
     prometheus = listener.protocol is ListenerProtocol.PROMETHEUS
     if mode != "http" or prometheus:
         _refuse_l7(graph, listener)
-    maxconn = _maxconn(listener, options)
+    maxconn = _maxconn(listener, cap)
     default_pool = None if prometheus else graph.pool(listener.default_pool_id)
     enabled_pools = frozenset(p.id for p in graph.pools if p.admin_state_up)
     l7 = l7_view(graph, listener, enabled_pools, backend_name)
@@ -241,10 +249,11 @@ def _refuse_l7(graph: LoadBalancerGraph, listener: Listener) -> None:
         raise InvalidInput(f"listener {listener.id}: L7 policies need an HTTP listener")
 
 
-def _maxconn(listener: Listener, options: HaproxyOptions) -> int:
-    """Octavia counts a limit of -1 (and 0) as unlimited; Livia caps it."""
+def _maxconn(listener: Listener, cap: int) -> int:
+    """Octavia counts a limit of -1 (and 0) as unlimited; Livia caps it at ``cap`` (the
+    host's maxconn_cap, or the flavor's max_listener_connections when lower)."""
     limit = listener.connection_limit
-    return min(limit, options.maxconn_cap) if limit > 0 else options.maxconn_cap
+    return min(limit, cap) if limit > 0 else cap
 
 
 def _log_option(mode: Mode, options: HaproxyOptions) -> str:
@@ -255,6 +264,7 @@ def _log_option(mode: Mode, options: HaproxyOptions) -> str:
 
 def _global(
     options: HaproxyOptions,
+    flavor: FlavorOptions,
     frontends: list[FrontendView],
     backends: list[BackendView],
 ) -> GlobalView:
@@ -262,6 +272,7 @@ def _global(
     wanted = sum(f.maxconn for f in frontends) + options.reserved_conns
     return GlobalView(
         maxconn=min(wanted, options.maxconn_cap),
+        nbthread=flavor.haproxy_threads,
         stats_socket=checked_path(paths.haproxy_stats_socket),
         state_file=checked_path(paths.haproxy_state),
         external_check=any(b.monitor is not None and b.monitor.kind == "ping" for b in backends),

@@ -79,6 +79,8 @@ loadbalancers = Table(
     Column("flavor_id", String(36), nullable=True),
     Column("availability_zone", String(255), nullable=True),
     Column("topology", String(16), nullable=False),
+    # The flavor's data-plane keys at create (domain.flavors.FlavorOptions).
+    Column("flavor_options", JSON, nullable=True),
     Column("vrrp_id", Integer, nullable=True),
     Column("security_group_id", String(36), nullable=True),
     # Control columns: who is converging this load balancer, until when, and
@@ -429,4 +431,48 @@ settings_kv = Table(
     metadata,
     Column("key", String(64), primary_key=True),
     Column("value", String(1024), nullable=False),
+)
+
+
+# Flavors and availability zones (livia.domain.flavors). A profile's data is the JSON
+# text the operator gave; a flavor or zone in use by a load balancer cannot go.
+DATA_LENGTH = 4096
+
+flavor_profiles = Table(
+    "flavor_profiles",
+    metadata,
+    _id(),
+    Column("name", String(255), nullable=True),
+    Column("provider_name", String(64), nullable=False),
+    Column("flavor_data", String(DATA_LENGTH), nullable=False),
+)
+
+flavors = Table(
+    "flavors",
+    metadata,
+    _id(),
+    Column("name", String(255), nullable=True, unique=True),
+    Column("description", String(255), nullable=True),
+    Column("enabled", Boolean, nullable=False),
+    Column("flavor_profile_id", String(36), ForeignKey("flavor_profiles.id"), nullable=False,
+           index=True),
+)
+
+availability_zone_profiles = Table(
+    "availability_zone_profiles",
+    metadata,
+    _id(),
+    Column("name", String(255), nullable=True),
+    Column("provider_name", String(64), nullable=False),
+    Column("availability_zone_data", String(DATA_LENGTH), nullable=False),
+)
+
+availability_zones = Table(
+    "availability_zones",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("description", String(255), nullable=True),
+    Column("enabled", Boolean, nullable=False),
+    Column("availability_zone_profile_id", String(36),
+           ForeignKey("availability_zone_profiles.id"), nullable=False, index=True),
 )

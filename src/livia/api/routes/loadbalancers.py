@@ -24,6 +24,7 @@ from livia.api.schemas.loadbalancers import (
 )
 from livia.api.views import all_in_model_order, id_refs, json_response, view
 from livia.domain.errors import Immutable, InvalidInput
+from livia.domain.flavors import check_vip_network, choose_provider
 from livia.domain.loadbalancers import PROVIDERS, LoadBalancer
 from livia.domain.status import (
     DELETABLE_STATUSES,
@@ -33,6 +34,7 @@ from livia.domain.status import (
 )
 from livia.store import (
     amphorae,
+    flavors,
     healthmonitors,
     l7policies,
     l7rules,
@@ -45,7 +47,7 @@ from livia.store.records import utcnow
 
 router = routing.router("loadbalancers")
 RESOURCE = refs.LOADBALANCER
-HIDDEN = ("topology", "vrrp_id", "security_group_id")
+HIDDEN = ("topology", "vrrp_id", "security_group_id", "flavor_options")
 
 
 def present(conn: Connection, items: list[LoadBalancer]) -> list[dict[str, Any]]:
@@ -83,15 +85,16 @@ def _provider(name: str | None) -> str:
 
 def create(conn: Connection, call: Call, spec: LoadBalancerCreate) -> LoadBalancer:
     project = call.owning_project(spec.project_id or spec.tenant_id)
-    provider = _provider(spec.provider)
-    if spec.flavor_id is not None:
-        raise InvalidInput(f"Flavor {spec.flavor_id} not found.")
+    where = flavors.placement(conn, spec.flavor_id, spec.availability_zone,
+                              call.settings.amphora_hosts)
+    provider = _provider(choose_provider(where, spec.provider, spec.flavor_id))
     if spec.additional_vips:
         raise InvalidInput("additional_vips are not supported by this provider.")
     if spec.vip_sg_ids:
         raise InvalidInput("vip_sg_ids are not supported by this provider.")
-    topology = call.settings.default_topology
+    topology = where.topology or call.settings.default_topology
     vip = vips.resolve(conn, call.caller, spec, project, topology)
+    check_vip_network(where, vip.network.id)
     lb_id = new_id()
     lb = LoadBalancer(
         id=lb_id, project_id=project, name=spec.name, description=spec.description,
@@ -99,10 +102,11 @@ def create(conn: Connection, call: Call, spec: LoadBalancerCreate) -> LoadBalanc
         provisioning_status=ProvisioningStatus.PENDING_CREATE,
         operating_status=OperatingStatus.OFFLINE, vip_address=None, vip_port_id=None,
         vip_subnet_id=vip.subnet.id, vip_network_id=vip.network.id,
-        vip_qos_policy_id=spec.vip_qos_policy_id, provider=provider, flavor_id=None,
+        vip_qos_policy_id=spec.vip_qos_policy_id, provider=provider, flavor_id=spec.flavor_id,
         availability_zone=spec.availability_zone, topology=topology,
         vrrp_id=vips.free_vrrp_id(conn, vip.network.id), security_group_id=None,
         created_at=utcnow(), updated_at=None, tags=tuple(spec.tags),
+        flavor_options=where.options if spec.flavor_id else None,
     )
     loadbalancers.records.insert(conn, lb)
     group = security_groups.create_lb_group(conn, lb)
