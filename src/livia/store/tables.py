@@ -476,3 +476,77 @@ availability_zones = Table(
     Column("availability_zone_profile_id", String(36),
            ForeignKey("availability_zone_profiles.id"), nullable=False, index=True),
 )
+
+# -- identity (Keystone v3 shaped; livia.domain.identity) ---------------------------------
+
+projects = Table(
+    "projects",
+    metadata,
+    _id(),
+    Column("name", String(64), nullable=False),
+    Column("domain_id", String(64), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("description", String(255), nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("domain_id", "name", name="uq_projects_domain_name"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    _id(),
+    Column("name", String(255), nullable=False),
+    Column("domain_id", String(64), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("password_hash", String(255), nullable=True),
+    Column("default_project_id", String(36), nullable=True),
+    Column("email", String(255), nullable=True),
+    Column("description", String(255), nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("domain_id", "name", name="uq_users_domain_name"),
+)
+
+role_assignments = Table(
+    "role_assignments",
+    metadata,
+    _id(),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("project_id", String(36), ForeignKey("projects.id", ondelete="CASCADE"),
+           nullable=False, index=True),
+    Column("role", String(64), nullable=False),
+    UniqueConstraint("user_id", "project_id", "role", name="uq_role_assignments_user_id"),
+)
+
+application_credentials = Table(
+    "application_credentials",
+    metadata,
+    _id(),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("project_id", String(36), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("description", String(255), nullable=True),
+    Column("secret_hash", String(255), nullable=False),
+    Column("roles", JSON, nullable=False),
+    Column("unrestricted", Boolean, nullable=False),
+    Column("expires_at", DateTime, nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("user_id", "name", name="uq_application_credentials_user_id"),
+)
+
+issued_tokens = Table(
+    "issued_tokens",
+    metadata,
+    _id(),
+    Column("token_hash", String(128), nullable=False, unique=True),
+    Column("user_id", String(36), nullable=False, index=True),
+    Column("project_id", String(36), nullable=True),
+    Column("roles", JSON, nullable=False),
+    Column("methods", JSON, nullable=False),
+    Column("app_credential_id", String(36), nullable=True),
+    Column("audit_id", String(64), nullable=False),
+    Column("issued_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False, index=True),
+    Column("revoked", Boolean, nullable=False),
+)
