@@ -20,6 +20,7 @@ from livia.api.routes import (
     amphorae,
     flavors,
     healthmonitors,
+    identity,
     instances,
     l7policies,
     l7rules,
@@ -78,6 +79,8 @@ def create_app(services: ApiServices) -> FastAPI:
     openapi.install(app, settings.max_request_body_bytes)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_body_bytes)
     app.include_router(root.router)
+    for prefix in ("/identity/v3", "/v3"):
+        _mount(app, identity.router, prefix, prefix.strip("/").replace("/", "_"))
     for version in ("v2", "v2.0"):
         tag = version.replace(".", "_")
         for module in LBAAS:

@@ -25,6 +25,7 @@ from livia.domain.policy import Caller, Role, Rule
 from livia.domain.settings import Settings
 from livia.store import tokens
 from livia.store.database import Database
+from livia.store.identity import valid_token
 
 ADMIN_PROJECT = "admin"
 
@@ -88,9 +89,12 @@ def authenticate(request: Request, svc: ApiServices) -> Caller:
         return Caller.of(ADMIN_PROJECT, Role.ADMIN)
     with svc.db.read() as conn:
         token = tokens.find(conn, secret)
-    if token is None:
+        issued = None if token is not None else valid_token(conn, secret)
+    if token is not None:
+        return Caller.of(token.project_id, token.role)
+    if issued is None:  # unknown, expired or revoked
         raise NotAuthenticated("The request you have made requires authentication.")
-    return Caller.of(token.project_id, token.role)
+    return Caller.of(issued.project_id, *issued.roles, user_id=issued.user_id)
 
 
 def base_url(request: Request, svc: ApiServices) -> str:
@@ -125,6 +129,17 @@ def call(request: Request, _token: Annotated[str | None, Security(TOKEN)] = None
 
 
 CallDep = Annotated[Call, Depends(call)]
+
+
+def identity_call(request: Request,
+                  _token: Annotated[str | None, Security(TOKEN)] = None) -> Call:
+    """The caller of an identity route: any valid token, scoped or not, whatever its roles."""
+    svc = services(request)
+    return Call(caller=authenticate(request, svc), db=svc.db, settings=svc.settings,
+                wake=svc.wake, base_url=base_url(request, svc))
+
+
+IdentityCallDep = Annotated[Call, Depends(identity_call)]
 
 
 def parse_id(value: str, resource: str) -> str:

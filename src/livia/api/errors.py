@@ -66,12 +66,27 @@ def printable(message: str) -> str:
     return quote(message, MESSAGE_LENGTH)
 
 
-def fault(status: int, message: str) -> JSONResponse:
+IDENTITY_PREFIXES = ("/v3", "/identity")
+TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+          405: "Method Not Allowed", 409: "Conflict", 413: "Request Entity Too Large",
+          500: "Internal Server Error", 501: "Not Implemented"}
+
+
+def is_identity(path: str) -> bool:
+    """Keystone's routes answer errors in Keystone's shape."""
+    return any(path == p or path.startswith(p + "/") for p in IDENTITY_PREFIXES)
+
+
+def fault(status: int, message: str, path: str = "") -> JSONResponse:
     headers: dict[str, str] = {}
     if status == 401:
         headers["WWW-Authenticate"] = "Keystone uri=''"
     if status == 413:
         headers["Connection"] = "close"  # the rest of the body is not read
+    if is_identity(path):
+        return JSONResponse(status_code=status, headers=headers or None, content={
+            "error": {"code": status, "title": TITLES.get(status, "Error"),
+                      "message": printable(message)}})
     return JSONResponse(
         status_code=status,
         content={
@@ -89,7 +104,7 @@ async def respond(scope: Scope, send: Send, error: LiviaError) -> None:
     async def no_body() -> dict[str, Any]:
         return {"type": "http.disconnect"}
 
-    await fault(status_of(error), error.message)(scope, no_body, send)
+    await fault(status_of(error), error.message, scope.get("path", ""))(scope, no_body, send)
 
 
 def _location(loc: tuple[Any, ...]) -> str:
@@ -126,24 +141,25 @@ def describe_validation(exc: RequestValidationError) -> str:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(LiviaError)
-    async def _livia(_: Request, exc: LiviaError) -> JSONResponse:
+    async def _livia(request: Request, exc: LiviaError) -> JSONResponse:
         status = status_of(exc)
         if status >= 500:
             log.error("request failed: %s", exc.message)
-        return fault(status, exc.message)
+        return fault(status, exc.message, request.url.path)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return fault(400, describe_validation(exc))
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return fault(400, describe_validation(exc), request.url.path)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 404:
             return fault(404, "The resource could not be found: "
-                         + quote(request.url.path, 255))
+                         + quote(request.url.path, 255), request.url.path)
         if exc.status_code == 405:
-            return fault(405, f"The method {request.method} is not allowed for this resource.")
-        return fault(exc.status_code, str(exc.detail))
+            return fault(405, f"The method {request.method} is not allowed for this resource.",
+                         request.url.path)
+        return fault(exc.status_code, str(exc.detail), request.url.path)
 
     @app.exception_handler(ClientDisconnect)
     async def _gone(request: Request, _: ClientDisconnect) -> JSONResponse:

@@ -42,6 +42,8 @@ SETTING_FLAGS: dict[str, tuple[str, type]] = {
     "--vrrp-advert-int": ("vrrp_advert_int", float),
     "--api-base-url": ("api_base_url", str),
     "--host-name": ("host_name", str),
+    "--token-lifetime": ("token_lifetime", float),
+    "--region": ("region", str),
     "--max-request-body-size": ("max_request_body_bytes", int),
     "--http-header-timeout": ("http_header_timeout", float),
     "--http-body-timeout": ("http_body_timeout", float),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from contextlib import suppress
 
@@ -11,6 +12,7 @@ from livia.api.app import create_app
 from livia.api.context import ApiServices
 from livia.cli import pidfile, state
 from livia.cli.api_server import api_server
+from livia.cli.identity import bootstrap
 from livia.controller.bootstrap import prepare, process_owner
 from livia.controller.context import Controller
 from livia.controller.reconciler import Reconciler
@@ -82,6 +84,11 @@ async def _serve(settings: Settings) -> None:
     db = Database(settings.database)
     db.migrate()
     token = announce_admin_token(settings)
+    if bootstrap(settings, db):
+        print(f"Identity: user admin (domain Default, project admin); its password is in "
+              f"{settings.state_dir / state.ADMIN_PASSWORD_FILE}"
+              f"{' (LIVIA_ADMIN_PASSWORD)' if os.environ.get('LIVIA_ADMIN_PASSWORD') else ''}",
+              flush=True)
     ctl = controller(settings, db)
     await prepare(ctl)
     reconciler = Reconciler(ctl)

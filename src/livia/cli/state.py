@@ -9,6 +9,7 @@ from pathlib import Path
 from livia.domain.settings import Settings
 
 ADMIN_TOKEN_FILE = "admin-token"
+ADMIN_PASSWORD_FILE = "admin-password"
 HEARTBEAT_KEY_FILE = "heartbeat.key"
 
 
@@ -69,3 +70,11 @@ def read_admin_token(settings: Settings) -> str | None:
         return from_env
     path = settings.state_dir / ADMIN_TOKEN_FILE
     return path.read_text().strip() if path.exists() else None
+
+
+def admin_password(settings: Settings) -> tuple[str, bool]:
+    """The identity admin's password: LIVIA_ADMIN_PASSWORD, else the stored one (generated)."""
+    from_env = os.environ.get("LIVIA_ADMIN_PASSWORD")
+    if from_env:
+        return from_env, False
+    return _secret_file(settings.state_dir / ADMIN_PASSWORD_FILE, 18)

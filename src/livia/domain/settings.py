@@ -53,6 +53,9 @@ class Settings:
     http_header_timeout: float = limits.HEADER_TIMEOUT
     http_body_timeout: float = limits.BODY_TIMEOUT
     api_base_url: str | None = None
+    # Keystone-shaped identity: how long an issued token lives, the catalog's region.
+    token_lifetime: float = 3600.0
+    region: str = "RegionOne"
     # This amphora host's name: what an availability zone profile's "hosts" may list.
     host_name: str = field(default_factory=socket.gethostname)
     extra: dict[str, str] = field(default_factory=dict)
@@ -60,6 +63,8 @@ class Settings:
     def __post_init__(self) -> None:
         if self.max_request_body_bytes < 1:
             raise ValueError("max_request_body_bytes must be at least 1")
+        if self.token_lifetime <= 0:
+            raise ValueError("the token lifetime must be positive")
         if self.http_header_timeout <= 0 or self.http_body_timeout <= 0:
             raise ValueError("the HTTP header and body timeouts must be positive")
 

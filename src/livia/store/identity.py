@@ -8,7 +8,7 @@ from sqlalchemy import Connection, and_, delete, select
 
 from livia.domain.identity import AppCredential, Assignment, IssuedToken, Project, User
 from livia.store import tables
-from livia.store.records import Records
+from livia.store.records import Records, utcnow
 from livia.store.tokens import hash_token
 
 projects = Records(tables.projects, Project, tagged=False)
@@ -102,3 +102,13 @@ def forget_expired(conn: Connection, before: datetime) -> int:
     t = tables.issued_tokens
     result = conn.execute(delete(t).where(t.c.expires_at < before))
     return int(result.rowcount or 0)
+
+
+def valid_token(conn: Connection, secret: str | None) -> IssuedToken | None:
+    """The stored token of a secret, if it is neither expired nor revoked."""
+    if not secret:
+        return None
+    token = token_for(conn, secret)
+    if token is None or token.revoked or token.expires_at <= utcnow():
+        return None
+    return token

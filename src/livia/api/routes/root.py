@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any, NoReturn
 
 from fastapi import Request
+from fastapi.responses import JSONResponse
 
-from livia.api import routing
+from livia.api import keystone, routing
 from livia.api.context import CallDep
 from livia.api.openapi import documented
 from livia.domain.errors import Forbidden
@@ -49,6 +50,22 @@ def version_v2(request: Request) -> dict[str, Any]:
     return {"version": current, "versions": [current]}
 
 
+@router.get("/identity", summary="Identity (Keystone v3) version discovery", status_code=300)
+@router.get("/identity/", include_in_schema=False, status_code=300)
+def identity_versions(request: Request) -> JSONResponse:
+    base = _base(request)
+    return JSONResponse({"versions": {"values": [keystone.version_entry(base)]}},
+                        status_code=300, headers={"Location": f"{base}/identity/v3/"})
+
+
+@router.get("/identity/v3", summary="Identity v3's version document")
+@router.get("/identity/v3/", include_in_schema=False)
+@router.get("/v3", include_in_schema=False)
+@router.get("/v3/", include_in_schema=False)
+def identity_version(request: Request) -> dict[str, Any]:
+    return {"version": keystone.version_entry(_base(request))}
+
+
 @router.get("/v2/lbaas/providers")
 @router.get("/v2.0/lbaas/providers")
 def providers(call: CallDep) -> dict[str, Any]:
@@ -61,7 +78,6 @@ def _no_project_lookup(what: str) -> NoReturn:
 
 @router.get("/projects/{project_id}", summary="Keystone stand-in: project look-ups are refused",
             response_model=None, responses=documented(403))
-@router.get("/v3/projects/{project_id}", include_in_schema=False, response_model=None)
 def project(project_id: str) -> NoReturn:
     """The CLI resolves ``--project X`` through Keystone and uses X as given on a 403."""
     _no_project_lookup(project_id)
@@ -69,7 +85,6 @@ def project(project_id: str) -> NoReturn:
 
 @router.get("/projects", summary="Keystone stand-in: project searches are refused",
             response_model=None, responses=documented(403))
-@router.get("/v3/projects", include_in_schema=False, response_model=None)
 def projects(name: str = "") -> NoReturn:
     """After ``GET /projects/X`` the CLI searches ``?name=X``; only a 403 lets it use X as given
     (a 404 there makes it fail with "No project with a name or ID of X exists")."""
