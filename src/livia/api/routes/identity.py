@@ -552,7 +552,7 @@ def create_credential(user_id: str, call: IdentityCallDep,
     secret = secrets.token_urlsafe(48) if given is None else _password(given)
     held = set(call.caller.roles) & {r.value for r in Role}
     wanted = data.get("roles")
-    if wanted is None:
+    if not wanted:  # none given (the CLI sends an empty list): the token's roles
         roles = sorted(held)
     else:
         if not isinstance(wanted, list):
