@@ -241,7 +241,7 @@ def issue(conn: Connection, settings: Settings, auth: dict[str, Any],
     project = _scoped_project(conn, auth.get("scope"), principal)
     roles: set[str] = set()
     if project is not None:
-        roles = store.roles_of(conn, principal.user.id, project.id)
+        roles = set(effective(frozenset(store.roles_of(conn, principal.user.id, project.id))))
         if principal.credential is not None:
             roles &= effective(frozenset(principal.credential.roles))
         if not roles:
