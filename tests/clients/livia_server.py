@@ -61,6 +61,8 @@ class LiviaServer:
         self.health_port = free_udp_port()
         self.mgmt_cidr = f"198.19.{random.randint(0, 255)}.0/24"
         self.token = secrets.token_urlsafe(24)
+        self.password = secrets.token_urlsafe(12)  # the identity's admin user
+        self.clouds_file = self.dir / "clouds.yaml"
         self.extra_args = list(extra_args)
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -77,7 +79,8 @@ class LiviaServer:
     def start(self, timeout: float = 30.0) -> None:
         assert self.proc is None, "already running"
         self.dir.mkdir(parents=True, exist_ok=True)
-        env = {**client_env(), "LIVIA_ADMIN_TOKEN": self.token, "LIVIA_LOG_LEVEL": "INFO"}
+        env = {**client_env(), "LIVIA_ADMIN_TOKEN": self.token,
+               "LIVIA_ADMIN_PASSWORD": self.password, "LIVIA_LOG_LEVEL": "INFO"}
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(self.args(), stdout=log, stderr=subprocess.STDOUT,
                                          env=env, start_new_session=True)
@@ -144,6 +147,34 @@ class LiviaServer:
     def cli_json(self, *args: str) -> Any:
         """Run a command with ``-f json``; it must exit 0. Returns the parsed output."""
         return json.loads(self.cli_ok(*args, "-f", "json"))
+
+    # -- the openstack CLI with a clouds.yaml (Keystone auth, endpoints from the catalog) -----
+    def add_cloud(self, name: str, auth_type: str, auth: dict[str, str]) -> None:
+        """Add a cloud to this server's clouds.yaml (JSON is YAML)."""
+        clouds = json.loads(self.clouds_file.read_text()) if self.clouds_file.exists() else {
+            "clouds": {}}
+        clouds["clouds"][name] = {"auth_type": auth_type, "region_name": "RegionOne",
+                                  "auth": {"auth_url": f"{self.url}/identity", **auth}}
+        self.clouds_file.write_text(json.dumps(clouds))
+
+    def password_auth(self, user: str, password: str, project: str) -> dict[str, str]:
+        return {"username": user, "password": password, "project_name": project,
+                "user_domain_name": "Default", "project_domain_name": "Default"}
+
+    def cloud_cli(self, cloud: str, *args: str) -> subprocess.CompletedProcess[str]:
+        env = {**client_env(), "OS_CLIENT_CONFIG_FILE": str(self.clouds_file)}
+        return subprocess.run([OPENSTACK, "--os-cloud", cloud, *args], capture_output=True,
+                              text=True, env=env, timeout=CLI_TIMEOUT, check=False)
+
+    def cloud_ok(self, cloud: str, *args: str) -> str:
+        done = self.cloud_cli(cloud, *args)
+        assert done.returncode == 0, (
+            f"openstack --os-cloud {cloud} {' '.join(args)} exited {done.returncode}\n"
+            f"stdout: {done.stdout}\nstderr: {done.stderr}\nserver log:\n{self.log_tail()}")
+        return done.stdout
+
+    def cloud_json(self, cloud: str, *args: str) -> Any:
+        return json.loads(self.cloud_ok(cloud, *args, "-f", "json"))
 
     # -- the API, directly ----------------------------------------------------------------
     def api(self, method: str, path: str, body: dict[str, Any] | None = None,

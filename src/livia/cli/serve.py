@@ -85,10 +85,10 @@ async def _serve(settings: Settings) -> None:
     db.migrate()
     token = announce_admin_token(settings)
     if bootstrap(settings, db):
-        print(f"Identity: user admin (domain Default, project admin); its password is in "
-              f"{settings.state_dir / state.ADMIN_PASSWORD_FILE}"
-              f"{' (LIVIA_ADMIN_PASSWORD)' if os.environ.get('LIVIA_ADMIN_PASSWORD') else ''}",
-              flush=True)
+        where = ("LIVIA_ADMIN_PASSWORD" if os.environ.get("LIVIA_ADMIN_PASSWORD")
+                 else settings.state_dir / state.ADMIN_PASSWORD_FILE)
+        print(f"Identity: user admin (domain Default) with the admin role on project admin; "
+              f"its password is in {where}", flush=True)
     ctl = controller(settings, db)
     await prepare(ctl)
     reconciler = Reconciler(ctl)
