@@ -4,7 +4,8 @@ FastAPI documents a 422 for each operation with a body or parameters; Livia
 answers validation errors with a 400 (``livia.api.errors``), so the schema is
 rewritten once, when first asked for:
 
-- every error response has Octavia's fault body (``Fault``);
+- every error response has Octavia's fault body (``Fault``), the identity
+  routes' Keystone's (``KeystoneError``);
 - 413 everywhere (the body cap applies before routing), 401 where a token is
   needed, 400/403/404/409 on writes, 400 on lists (their query), 404 where a
   path names an object, 408 where a body is read (the server's body timeout);
@@ -18,9 +19,11 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from livia.api.errors import is_identity
 from livia.domain import limits
 
 FAULT = "Fault"
+KEYSTONE_ERROR = "KeystoneError"
 WRITES = ("post", "put", "patch", "delete")
 
 DESCRIPTIONS = {
@@ -59,6 +62,20 @@ def _fault_schema() -> dict[str, Any]:
     }
 
 
+def _keystone_error_schema() -> dict[str, Any]:
+    return {
+        "title": KEYSTONE_ERROR, "type": "object",
+        "description": "Every error answer of the identity routes: Keystone's error body.",
+        "required": ["error"],
+        "properties": {"error": {"type": "object", "required": ["code", "title", "message"],
+                                 "properties": {
+                                     "code": {"type": "integer"},
+                                     "title": {"type": "string"},
+                                     "message": {"type": "string",
+                                                 "maxLength": limits.MESSAGE_LENGTH + 32}}}},
+    }
+
+
 def _statuses(method: str, operation: dict[str, Any]) -> set[int]:
     out = {413}
     if operation.get("security"):
@@ -74,8 +91,8 @@ def _statuses(method: str, operation: dict[str, Any]) -> set[int]:
     return out
 
 
-def _document(operation: dict[str, Any], statuses: set[int], descriptions: dict[int, str]
-              ) -> None:
+def _document(operation: dict[str, Any], statuses: set[int], descriptions: dict[int, str],
+              body: str = FAULT) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
     responses.pop("422", None)
     wanted = {str(s) for s in statuses} | {c for c in responses if c.startswith(("4", "5"))}
@@ -83,7 +100,7 @@ def _document(operation: dict[str, Any], statuses: set[int], descriptions: dict[
         entry = responses.setdefault(code, {})
         entry["description"] = descriptions.get(int(code), entry.get("description", ""))
         entry["content"] = {"application/json": {
-            "schema": {"$ref": f"#/components/schemas/{FAULT}"}}}
+            "schema": {"$ref": f"#/components/schemas/{body}"}}}
 
 
 def install(app: FastAPI, max_body_bytes: int) -> None:
@@ -97,9 +114,11 @@ def install(app: FastAPI, max_body_bytes: int) -> None:
             for unused in ("HTTPValidationError", "ValidationError"):
                 components.pop(unused, None)
             components[FAULT] = _fault_schema()
-            for operations in schema.get("paths", {}).values():
+            components[KEYSTONE_ERROR] = _keystone_error_schema()
+            for path, operations in schema.get("paths", {}).items():
+                body = KEYSTONE_ERROR if is_identity(path) else FAULT
                 for method, operation in operations.items():
-                    _document(operation, _statuses(method, operation), descriptions)
+                    _document(operation, _statuses(method, operation), descriptions, body)
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -31,7 +31,8 @@ from livia.store import identity as store
 from livia.store.records import utcnow
 
 router = routing.router("identity")
-JsonBody = Body(default_factory=dict)
+# Keystone bodies are read field by field (keystone.py); the top level holds one or two keys.
+JsonBody = Body(default_factory=dict, max_length=4)
 
 
 def _links(call: Call, path: str) -> dict[str, Any]:
