@@ -311,8 +311,8 @@ def test_identity_crud_and_who_may(stack: Stack) -> None:
     assert expect(api.get(f"{V3}/projects?name=pb"), 200)["projects"][0]["id"] == p.other_project
     _keystone_error(api.post(f"{V3}/projects", json={"project": {"name": "pa"}}), 409)
     _keystone_error(api.post(f"{V3}/users", json={"user": {"name": "alice"}}), 409)
-    assert "Could not find project: nope." == _keystone_error(
-        api.get(f"{V3}/projects/nope"), 404)
+    assert _keystone_error(
+        api.get(f"{V3}/projects/nope"), 404) == "Could not find project: nope."
     _keystone_error(api.put(f"{V3}/projects/{p.project}/users/{p.bob}/roles/wizard"), 404)
     _keystone_error(api.post(f"{V3}/projects", json={"project": {"name": ""}}), 400)
     _keystone_error(api.post(f"{V3}/projects", json={"project": "x"}), 400)

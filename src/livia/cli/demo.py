@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 
 from livia.cli import state
+from livia.cli.identity import write_clouds_yaml
 from livia.domain.settings import Settings
 
 BIN = Path(sys.executable).parent
@@ -350,8 +351,16 @@ def step_floating_ip(lb: dict[str, Any]) -> None:
 
 
 def finish() -> None:
-    say("Done. Livia keeps running; use it with the openstack CLI:")
+    clouds = write_clouds_yaml(SETTINGS, ENDPOINT)
+    say("Done. Livia keeps running; use it with the openstack CLI (Keystone auth, the "
+        "endpoints from the catalog):")
     print(f"""
+   export OS_CLIENT_CONFIG_FILE={clouds}
+   {OPENSTACK} --os-cloud livia loadbalancer list
+   {OPENSTACK} --os-cloud livia catalog list
+
+   or with the admin token and one endpoint:
+
    export OS_AUTH_TYPE=admin_token
    export OS_ENDPOINT={ENDPOINT}
    export OS_TOKEN=$(cat {SETTINGS.state_dir / 'admin-token'})

@@ -7,7 +7,10 @@ leaves the rest alone (a changed password stays changed). The password is
 
 from __future__ import annotations
 
+import json
+import os
 import uuid
+from pathlib import Path
 
 from livia.cli import state
 from livia.domain import identity as ident
@@ -45,3 +48,24 @@ def bootstrap(settings: Settings, db: Database) -> bool:
                                                       project_id=project.id, role=Role.ADMIN))
             created = True
     return created
+
+
+CLOUDS_FILE = "clouds.yaml"
+
+
+def write_clouds_yaml(settings: Settings, endpoint: str, cloud: str = "livia") -> Path:
+    """``<state dir>/clouds.yaml`` (0600: it holds the admin's password) with one cloud:
+    password auth as the bootstrap admin, every endpoint from the catalog."""
+    password, _ = state.admin_password(settings)
+    path = settings.state_dir / CLOUDS_FILE
+    text = (f"clouds:\n  {cloud}:\n    auth_type: password\n    auth:\n"
+            f"      auth_url: {endpoint}/identity\n      username: {ident.ADMIN_USER_NAME}\n"
+            f"      password: {json.dumps(password)}\n"
+            f"      project_name: {ident.ADMIN_PROJECT_NAME}\n"
+            f"      user_domain_name: {ident.DEFAULT_DOMAIN_NAME}\n"
+            f"      project_domain_name: {ident.DEFAULT_DOMAIN_NAME}\n"
+            f"    region_name: {settings.region}\n")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    return path
