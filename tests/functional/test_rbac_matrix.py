@@ -70,6 +70,7 @@ class Row:
     ok: int
     settles: bool = False  # a change to A's load balancer: wait for ACTIVE after success
     listed: str | None = None  # a list: the key of A's object that must show only to readers
+    refused: int | None = None  # what B's member gets when the route names A, not an object
 
 
 def _insert_token(stack: Stack, project: str, role: Role) -> str:
@@ -115,6 +116,7 @@ def _world(stack: Stack) -> World:
     objs["floatingip"] = _floating_ip(stack, ext, a)
     objs["instance"] = _instance(stack, objs["network"])
     _flavors_and_zones(stack, objs)
+    objs["project"] = stack.project_a
     return World(stack=stack, token=token, objs=objs, counter=itertools.count(1))
 
 
@@ -376,6 +378,17 @@ ROWS: list[Row] = [
         at(POLICY + "/rules/{rule}", _tags("rule")), W, 200, settles=True),
     Row("DELETE", "/v2/lbaas/l7policies/{policy_id}/rules/{rule_id}",
         fresh(_new_rule, POLICY + "/rules/{id}"), W, 204, settles=True),
+    # quotas: a project's readers read its quota, admins change it (403, not 404: the path
+    # names a project, not an object)
+    Row("GET", "/v2/lbaas/quotas", at(f"{LBAAS}/quotas"), EVERYONE, 200),
+    Row("GET", "/v2/lbaas/quotas/defaults", at(f"{LBAAS}/quotas/defaults"), EVERYONE, 200),
+    Row("GET", "/v2/lbaas/quotas/{project_id}", at(LBAAS + "/quotas/{project}"), R, 200,
+        refused=403),
+    Row("GET", "/v2/lbaas/quotas/{project_id}/default",
+        at(LBAAS + "/quotas/{project}/default"), R, 200, refused=403),
+    Row("PUT", "/v2/lbaas/quotas/{project_id}", at(LBAAS + "/quotas/{project}", {
+        "quota": {"listener": 1000}}), A, 202),
+    Row("DELETE", "/v2/lbaas/quotas/{project_id}", at(LBAAS + "/quotas/{project}"), A, 202),
     # flavors and availability zones: profiles and capabilities admin only, flavors and
     # zones read by every reader, written by admins
     Row("GET", "/v2/lbaas/flavorprofiles", at(f"{LBAAS}/flavorprofiles"), A, 200),
@@ -536,6 +549,8 @@ def test_every_route_has_a_row() -> None:
 def _denied(caller: str, row: Row) -> set[int]:
     if caller in ("none", "unknown"):
         return {401}
+    if caller == "member_b" and row.refused is not None:
+        return {row.refused}
     if caller == "member_b" and row.allowed != A:  # A's objects do not exist for B
         return {400, 404}
     return {403}

@@ -29,12 +29,13 @@ from livia.api.routes import (
     members,
     network_api,
     pools,
+    quotas,
     root,
 )
 from livia.domain import limits
 
 LBAAS = (loadbalancers, listeners, pools, members, healthmonitors, l7policies, l7rules,
-         flavors)
+         flavors, quotas)
 
 DESCRIPTION = """\
 Livia serves OpenStack Octavia's load-balancer API (v2) and the part of

@@ -19,6 +19,7 @@ from typing import Any
 
 from livia.domain.errors import LiviaError
 from livia.domain.policy import Role
+from livia.domain.quotas import Resource
 from livia.domain.settings import Settings
 from livia.domain.status import Topology
 
@@ -43,6 +44,7 @@ SETTING_FLAGS: dict[str, tuple[str, type]] = {
     "--api-base-url": ("api_base_url", str),
     "--host-name": ("host_name", str),
     "--token-lifetime": ("token_lifetime", float),
+    **{f"--default-quota-{r.value}": (f"default_quota_{r.value}", int) for r in Resource},
     "--region": ("region", str),
     "--max-request-body-size": ("max_request_body_bytes", int),
     "--http-header-timeout": ("http_header_timeout", float),

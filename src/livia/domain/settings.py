@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from livia.domain import limits
+from livia.domain.quotas import Resource
 from livia.domain.status import Topology
 
 
@@ -55,6 +56,14 @@ class Settings:
     api_base_url: str | None = None
     # Keystone-shaped identity: how long an issued token lives, the catalog's region.
     token_lifetime: float = 3600.0
+    # Quotas every project has unless an admin sets its own (-1: unlimited, as Octavia's).
+    default_quota_loadbalancer: int = -1
+    default_quota_listener: int = -1
+    default_quota_pool: int = -1
+    default_quota_member: int = -1
+    default_quota_healthmonitor: int = -1
+    default_quota_l7policy: int = -1
+    default_quota_l7rule: int = -1
     region: str = "RegionOne"
     # This amphora host's name: what an availability zone profile's "hosts" may list.
     host_name: str = field(default_factory=socket.gethostname)
@@ -67,6 +76,10 @@ class Settings:
             raise ValueError("the token lifetime must be positive")
         if self.http_header_timeout <= 0 or self.http_body_timeout <= 0:
             raise ValueError("the HTTP header and body timeouts must be positive")
+
+    @property
+    def quota_defaults(self) -> dict[Resource, int]:
+        return {r: getattr(self, f"default_quota_{r.value}") for r in Resource}
 
     @property
     def database(self) -> str:

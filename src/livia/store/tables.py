@@ -23,6 +23,8 @@ from sqlalchemy import (
     false,
 )
 
+from livia.domain.quotas import Resource
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_name)s",
@@ -549,4 +551,13 @@ issued_tokens = Table(
     Column("issued_at", DateTime, nullable=False),
     Column("expires_at", DateTime, nullable=False, index=True),
     Column("revoked", Boolean, nullable=False),
+)
+
+# -- quotas (livia.domain.quotas): a project's overrides, None = the default -------------
+
+quotas = Table(
+    "quotas",
+    metadata,
+    Column("project_id", String(255), primary_key=True),
+    *(Column(r.value, Integer, nullable=True) for r in Resource),
 )

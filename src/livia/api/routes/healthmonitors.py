@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import Request, Response
 from sqlalchemy import Connection
 
-from livia.api import changes, listing, refs, routing
+from livia.api import changes, listing, quota, refs, routing
 from livia.api.context import CallDep, new_id
 from livia.api.schemas.healthmonitors import (
     HealthMonitorCreateBody,
@@ -22,6 +22,7 @@ from livia.domain import healthmonitors as rules
 from livia.domain.errors import Duplicate, InvalidInput
 from livia.domain.healthmonitors import HTTP_DEFAULTS, HTTP_TYPES, HealthMonitor
 from livia.domain.pools import Pool
+from livia.domain.quotas import MADE_BY, Resource
 from livia.domain.status import OperatingStatus, ProvisioningStatus
 from livia.store import healthmonitors, pools
 from livia.store.records import utcnow
@@ -92,6 +93,7 @@ def create_healthmonitor(body: HealthMonitorCreateBody, call: CallDep) -> dict[s
                      listener_ids=changes.listeners_using_pool(conn, pool.id),
                      pool_ids=[pool.id])
         monitor = add(conn, pool, spec, project)
+        quota.enforce(conn, call.settings, project, *MADE_BY[Resource.HEALTHMONITOR])
     call.wake()
     return {"healthmonitor": present([monitor])[0]}
 

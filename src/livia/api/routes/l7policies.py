@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import Request, Response
 from sqlalchemy import Connection
 
-from livia.api import changes, listing, refs, routing
+from livia.api import changes, listing, quota, refs, routing
 from livia.api.context import CallDep, new_id
 from livia.api.routes import l7rules as rule_routes
 from livia.api.routes import pools as pool_routes
@@ -26,6 +26,7 @@ from livia.domain.l7policies import L7Action, L7Policy
 from livia.domain.listeners import Listener, ListenerProtocol
 from livia.domain.loadbalancers import LoadBalancer
 from livia.domain.pools import check_listener_compatible
+from livia.domain.quotas import MADE_BY, Resource
 from livia.domain.status import OperatingStatus, ProvisioningStatus
 from livia.domain.tokens import Caller
 from livia.store import l7policies, l7rules, listeners, loadbalancers, pools
@@ -126,6 +127,7 @@ def create_l7policy(body: L7PolicyCreateBody, call: CallDep) -> dict[str, Any]:
         project = call.owning_project(spec.project_id or spec.tenant_id or listener.project_id)
         changes.take(conn, lb.id, listener_ids=[listener.id])
         policy = add(conn, call.caller, lb, listener, spec, project)
+        quota.enforce(conn, call.settings, project, *MADE_BY[Resource.L7POLICY])
         out = present(conn, [policy])[0]
     call.wake()
     return {"l7policy": out}

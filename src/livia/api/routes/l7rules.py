@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import Request, Response
 from sqlalchemy import Connection
 
-from livia.api import changes, listing, refs, routing
+from livia.api import changes, listing, quota, refs, routing
 from livia.api.context import CallDep, new_id, parse_id
 from livia.api.schemas.l7rules import (
     L7RuleCreate,
@@ -22,6 +22,7 @@ from livia.domain import l7rules as rules
 from livia.domain.errors import Conflict, InvalidInput, NotFound
 from livia.domain.l7policies import L7Policy
 from livia.domain.l7rules import MAX_RULES_PER_POLICY, L7Rule
+from livia.domain.quotas import MADE_BY, Resource
 from livia.domain.status import OperatingStatus, ProvisioningStatus
 from livia.store import l7policies, l7rules, listeners
 from livia.store.records import utcnow
@@ -76,8 +77,9 @@ def create_l7rule(policy_id: str, body: L7RuleCreateBody, call: CallDep) -> dict
         policy = refs.l7policy(conn, call.caller, policy_id)
         _take_policy(conn, policy)
         spec = body.rule
-        rule = add(conn, policy, spec,
-                   call.owning_project(spec.project_id or spec.tenant_id or policy.project_id))
+        project = call.owning_project(spec.project_id or spec.tenant_id or policy.project_id)
+        rule = add(conn, policy, spec, project)
+        quota.enforce(conn, call.settings, project, *MADE_BY[Resource.L7RULE])
     call.wake()
     return {"rule": present([rule])[0]}
 

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import Request, Response
 from sqlalchemy import Connection
 
-from livia.api import changes, listing, refs, routing
+from livia.api import changes, listing, quota, refs, routing
 from livia.api.context import CallDep, new_id
 from livia.api.routes import l7policies as l7policy_routes
 from livia.api.routes import pools as pool_routes
@@ -27,6 +27,7 @@ from livia.domain.errors import Duplicate, InvalidInput
 from livia.domain.listeners import DEFAULT_TIMEOUTS, TCP_FAMILY, Listener
 from livia.domain.loadbalancers import LoadBalancer
 from livia.domain.pools import check_listener_compatible
+from livia.domain.quotas import MADE_BY, Resource
 from livia.domain.status import OperatingStatus, ProvisioningStatus
 from livia.domain.tokens import Caller
 from livia.store import amphorae, l7policies, listeners, pools
@@ -132,6 +133,7 @@ def create_listener(body: ListenerCreateBody, call: CallDep) -> dict[str, Any]:
         project = call.owning_project(spec.project_id or spec.tenant_id or lb.project_id)
         changes.take(conn, lb.id)
         listener = add(conn, call.caller, lb, spec, project)
+        quota.enforce(conn, call.settings, project, *MADE_BY[Resource.LISTENER])
         out = present(conn, [listener])[0]
     call.wake()
     return {"listener": out}

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import Request, Response
 from sqlalchemy import Connection
 
-from livia.api import listing, refs, routing, vips
+from livia.api import listing, quota, refs, routing, vips
 from livia.api.context import Call, CallDep, new_id
 from livia.api.routes import listeners as listener_routes
 from livia.api.routes import pools as pool_routes
@@ -26,6 +26,7 @@ from livia.api.views import all_in_model_order, id_refs, json_response, view
 from livia.domain.errors import Immutable, InvalidInput
 from livia.domain.flavors import check_vip_network, choose_provider
 from livia.domain.loadbalancers import PROVIDERS, LoadBalancer
+from livia.domain.quotas import MADE_BY, Resource
 from livia.domain.status import (
     DELETABLE_STATUSES,
     FAILOVERABLE_STATUSES,
@@ -119,6 +120,9 @@ def create(conn: Connection, call: Call, spec: LoadBalancerCreate) -> LoadBalanc
         pool_routes.add(conn, call.caller, lb, pool_spec, project)
     for listener_spec in spec.listeners:
         listener_routes.add(conn, call.caller, lb, listener_spec, project)
+    made = (Resource.LOADBALANCER,) if not (spec.listeners or spec.pools) else MADE_BY[
+        Resource.LOADBALANCER]
+    quota.enforce(conn, call.settings, project, *made)
     return lb
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import Request, Response
 from sqlalchemy import Connection
 
-from livia.api import changes, listing, refs, routing
+from livia.api import changes, listing, quota, refs, routing
 from livia.api.context import CallDep, new_id, parse_id
 from livia.api.schemas.members import (
     MemberBatchBody,
@@ -23,6 +23,7 @@ from livia.domain import members as rules
 from livia.domain.errors import Duplicate, InvalidInput, NotFound
 from livia.domain.members import Member
 from livia.domain.pools import Pool
+from livia.domain.quotas import MADE_BY, Resource
 from livia.domain.status import OperatingStatus, ProvisioningStatus
 from livia.domain.tokens import Caller
 from livia.domain.visibility import Need
@@ -108,6 +109,7 @@ def create_member(pool_id: str, body: MemberCreateBody, call: CallDep) -> dict[s
         project = call.owning_project(spec.project_id or spec.tenant_id or pool.project_id)
         member = add(conn, call.caller, pool, spec, project,
                      monitored=_monitored(conn, pool.id))
+        quota.enforce(conn, call.settings, project, *MADE_BY[Resource.MEMBER])
     call.wake()
     return {"member": present([member])[0]}
 
@@ -216,11 +218,13 @@ def batch_update_members(pool_id: str, body: MemberBatchBody, request: Request,
             return Response(status_code=202)
         _take_pool(conn, pool)
         monitored = _monitored(conn, pool.id)
+        added: set[str] = set()
         for spec in body.members:
             current = existing.get((spec.address, spec.protocol_port))
             if current is None:
-                add(conn, call.caller, pool, spec,
-                    call.owning_project(spec.project_id or pool.project_id), monitored=monitored)
+                project = call.owning_project(spec.project_id or pool.project_id)
+                add(conn, call.caller, pool, spec, project, monitored=monitored)
+                added.add(project)
                 continue
             values = {k: v for k, v in _update_values(spec.model_dump(
                 include={"name", "admin_state_up", "weight", "backup", "monitor_address",
@@ -233,5 +237,7 @@ def batch_update_members(pool_id: str, body: MemberBatchBody, request: Request,
                 if key not in set(keys):
                     members.records.update(conn, current.id,
                                            provisioning_status=ProvisioningStatus.PENDING_DELETE)
+        for project in sorted(added):
+            quota.enforce(conn, call.settings, project, *MADE_BY[Resource.MEMBER])
     call.wake()
     return Response(status_code=202)

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import Request, Response
 from sqlalchemy import Connection
 
-from livia.api import changes, listing, refs, routing
+from livia.api import changes, listing, quota, refs, routing
 from livia.api.context import CallDep, new_id
 from livia.api.routes import healthmonitors as monitor_routes
 from livia.api.routes import members as member_routes
@@ -19,6 +19,7 @@ from livia.domain.errors import Duplicate, InUse, InvalidInput
 from livia.domain.listeners import Listener
 from livia.domain.loadbalancers import LoadBalancer
 from livia.domain.pools import Pool, SessionPersistence
+from livia.domain.quotas import MADE_BY, Resource
 from livia.domain.status import OperatingStatus, ProvisioningStatus
 from livia.domain.tokens import Caller
 from livia.store import healthmonitors, l7policies, listeners, members, pools
@@ -128,6 +129,7 @@ def create_pool(body: PoolCreateBody, call: CallDep) -> dict[str, Any]:
                               monitored=spec.healthmonitor is not None)
         if listener is not None:
             listeners.records.update(conn, listener.id, default_pool_id=pool.id)
+        quota.enforce(conn, call.settings, project, *MADE_BY[Resource.POOL])
         out = present(conn, [pool])[0]
     call.wake()
     return {"pool": out}
