@@ -161,3 +161,20 @@ def test_expiring_tokens_are_renewed_without_the_user_noticing(
             conn.close()
     finally:
         del os.environ["OS_CLIENT_CONFIG_FILE"]
+
+
+def test_quota_commands(keystone: LiviaServer) -> None:
+    run, ok = keystone.cloud_json, keystone.cloud_ok
+    project = run("admin", "project", "show", "demo")["id"]
+    ok("admin", "loadbalancer", "quota", "set", "--loadbalancer", "3", "--member", "7",
+       project)
+    shown = run("admin", "loadbalancer", "quota", "show", project)
+    assert shown["load_balancer"] == 3 and shown["member"] == 7
+    assert project in {q["project_id"] for q in run("admin", "loadbalancer", "quota", "list")}
+    assert run("alice", "loadbalancer", "quota", "show", project)["member"] == 7
+    denied = keystone.cloud_cli("alice", "loadbalancer", "quota", "set", "--member", "9",
+                                project)
+    assert denied.returncode != 0
+    assert run("admin", "loadbalancer", "quota", "defaults", "show")["member"] == -1
+    ok("admin", "loadbalancer", "quota", "reset", project)
+    assert run("admin", "loadbalancer", "quota", "show", project)["member"] == -1
