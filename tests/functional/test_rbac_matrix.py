@@ -3,7 +3,7 @@
 Callers: the admin token, a member and a reader of A, a member of B, Octavia's
 legacy roles (``load-balancer_member`` and ``_observer`` of A, a
 ``load-balancer_global_observer`` and a ``load-balancer_admin`` of a third
-project), an unknown token and no token. Every route in /openapi.json must
+project), an unknown token, an expired Keystone token of A's member and no token. Every
 have a row here (a new route without one fails ``test_every_route_has_a_row``),
 and every cell is asserted: what passes answers its success status, what does
 not answers 401 (no or bad token), 403 (a role that does not allow it) or the
@@ -17,14 +17,16 @@ import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from lbaas_stack import LBAAS, Stack, expect
 
+from livia.domain.identity import IssuedToken
 from livia.domain.policy import Role
 from livia.domain.tokens import Token
-from livia.store import tokens
+from livia.store import identity, tokens
 from livia.store.records import utcnow
 
 NET = "/v2"
@@ -36,7 +38,7 @@ READERS_OF_A = {"admin", "member_a", "reader_a", "lb_member_a", "lb_observer_a",
 WRITERS_OF_A = {"admin", "member_a", "lb_member_a", "lb_admin"}
 ADMINS = {"admin", "lb_admin"}
 AUTHENTICATED = READERS_OF_A | {"member_b"}
-CALLERS = sorted(AUTHENTICATED | {"none", "unknown"})
+CALLERS = sorted(AUTHENTICATED | {"none", "unknown", "expired"})
 
 
 @dataclass
@@ -82,6 +84,19 @@ def _insert_token(stack: Stack, project: str, role: Role) -> str:
     return secret
 
 
+def _expired_token(stack: Stack, project: str) -> str:
+    """A Keystone token of a member of ``project`` that expired a minute ago."""
+    secret = "lvk-" + secrets.token_urlsafe(16)
+    past = utcnow() - timedelta(minutes=1)
+    with stack.db.write() as conn:
+        identity.issued.insert(conn, IssuedToken(
+            id=str(uuid.uuid4()), token_hash=tokens.hash_token(secret), user_id="u",
+            project_id=project, roles=(Role.MEMBER, Role.READER), methods=("password",),
+            app_credential_id=None, audit_id="a", issued_at=past - timedelta(hours=1),
+            expires_at=past, revoked=False))
+    return secret
+
+
 def _world(stack: Stack) -> World:
     t = stack.tokens
     project_c = "project-c-" + uuid.uuid4().hex[:8]
@@ -92,6 +107,7 @@ def _world(stack: Stack) -> World:
         "lb_observer_a": _insert_token(stack, stack.project_a, Role.LB_OBSERVER),
         "lb_global_observer": _insert_token(stack, project_c, Role.LB_GLOBAL_OBSERVER),
         "lb_admin": _insert_token(stack, project_c, Role.LB_ADMIN),
+        "expired": _expired_token(stack, stack.project_a),
     }
     tree = stack.one_of_each()
     objs = {kind: obj["id"] for kind, obj in tree.items()}
@@ -547,7 +563,7 @@ def test_every_route_has_a_row() -> None:
 
 
 def _denied(caller: str, row: Row) -> set[int]:
-    if caller in ("none", "unknown"):
+    if caller in ("none", "unknown", "expired"):
         return {401}
     if caller == "member_b" and row.refused is not None:
         return {row.refused}
