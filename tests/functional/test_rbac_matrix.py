@@ -3,7 +3,8 @@
 Callers: the admin token, a member and a reader of A, a member of B, Octavia's
 legacy roles (``load-balancer_member`` and ``_observer`` of A, a
 ``load-balancer_global_observer`` and a ``load-balancer_admin`` of a third
-project), an unknown token, an expired Keystone token of A's member and no token. Every
+project), an unknown token, an expired Keystone token of A's member and no token.
+Every route in /openapi.json must
 have a row here (a new route without one fails ``test_every_route_has_a_row``),
 and every cell is asserted: what passes answers its success status, what does
 not answers 401 (no or bad token), 403 (a role that does not allow it) or the
