@@ -6,8 +6,8 @@ rewritten once, when first asked for:
 
 - every error response has Octavia's fault body (``Fault``), the identity
   routes' Keystone's (``KeystoneError``);
-- 413 everywhere (the body cap applies before routing), 401 where a token is
-  needed, 400/403/404/409 on writes, 400 on lists (their query), 404 where a
+- 413 everywhere (the body cap applies before routing), 401 and 403 where a
+  token is needed, 400/403/404/409 on writes, 400 on lists (their query), 404 where a
   path names an object, 408 where a body is read (the server's body timeout);
   a router or route adds others with ``documented()``.
 """
@@ -76,10 +76,12 @@ def _keystone_error_schema() -> dict[str, Any]:
     }
 
 
-def _statuses(method: str, operation: dict[str, Any]) -> set[int]:
+def _statuses(method: str, operation: dict[str, Any], identity: bool = False) -> set[int]:
     out = {413}
+    if identity:  # Keystone's routes: bad input, bad credentials, policy, not found, in use
+        out |= {400, 401, 403, 404, 409}
     if operation.get("security"):
-        out.add(401)
+        out |= {401, 403}  # 403: the token's roles do not allow it (or it has none)
         if method in WRITES:
             out |= {400, 403, 404, 409}
         elif "_list_" in operation.get("operationId", ""):
@@ -118,7 +120,8 @@ def install(app: FastAPI, max_body_bytes: int) -> None:
             for path, operations in schema.get("paths", {}).items():
                 body = KEYSTONE_ERROR if is_identity(path) else FAULT
                 for method, operation in operations.items():
-                    _document(operation, _statuses(method, operation), descriptions, body)
+                    statuses = _statuses(method, operation, body == KEYSTONE_ERROR)
+                    _document(operation, statuses, descriptions, body)
             app.openapi_schema = schema
         return app.openapi_schema
 

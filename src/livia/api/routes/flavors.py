@@ -377,7 +377,8 @@ def delete_zone(name: str, call: CallDep) -> Response:
 
 # -- provider capabilities --------------------------------------------------------------------
 
-@router.get("/providers/{provider}/flavor_capabilities", response_model=FlavorCapabilities)
+@router.get("/providers/{provider}/flavor_capabilities", response_model=FlavorCapabilities,
+            responses=documented(400))
 def flavor_capabilities(provider: str, call: CallDep) -> dict[str, Any]:
     call.require_admin()
     _provider(provider)
@@ -385,7 +386,7 @@ def flavor_capabilities(provider: str, call: CallDep) -> dict[str, Any]:
 
 
 @router.get("/providers/{provider}/availability_zone_capabilities",
-            response_model=ZoneCapabilities)
+            response_model=ZoneCapabilities, responses=documented(400))
 def zone_capabilities(provider: str, call: CallDep) -> dict[str, Any]:
     call.require_admin()
     _provider(provider)
