@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Connection
-
 from livia.domain.errors import Immutable
 from livia.domain.loadbalancers import LoadBalancer
 from livia.domain.status import ProvisioningStatus
 from livia.store import listeners, loadbalancers, pools
+from livia.store.database import Connection
 from livia.store.records import utcnow
 
 PENDING_UPDATE = ProvisioningStatus.PENDING_UPDATE

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection
-
 from livia.domain import identity as ident
 from livia.domain.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound
 from livia.domain.identity import AppCredential, IssuedToken, Project, User
@@ -25,6 +23,7 @@ from livia.domain.limits import quote
 from livia.domain.policy import effective
 from livia.domain.settings import Settings
 from livia.store import identity as store
+from livia.store.database import Connection
 from livia.store.records import utcnow
 from livia.store.tokens import hash_token
 

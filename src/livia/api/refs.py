@@ -17,8 +17,6 @@ from __future__ import annotations
 import uuid
 from typing import Protocol, TypeVar
 
-from sqlalchemy import Connection
-
 from livia.api.context import parse_id
 from livia.domain.errors import Conflict, InvalidInput, LiviaError, NotFound
 from livia.domain.healthmonitors import HealthMonitor
@@ -51,6 +49,7 @@ from livia.store import (
     pools,
     security_groups,
 )
+from livia.store.database import Connection
 
 LOADBALANCER = "Load Balancer"
 LISTENER = "Listener"

@@ -5,8 +5,6 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from sqlalchemy import Connection
-
 from livia.api import refs
 from livia.domain.errors import Conflict, InvalidInput
 from livia.domain.loadbalancers import LoadBalancer
@@ -15,6 +13,7 @@ from livia.domain.status import Topology, roles_for
 from livia.domain.tokens import Caller
 from livia.domain.visibility import Need, allows
 from livia.store import loadbalancers, networks
+from livia.store.database import Connection
 from livia.store.records import utcnow
 
 

@@ -13,8 +13,6 @@ import logging
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Connection
-
 from livia.controller.context import Controller, gather_all
 from livia.domain.amphorae import Amphora, AmphoraPaths
 from livia.domain.errors import DriverError
@@ -26,6 +24,7 @@ from livia.drivers.compute import AmphoraBoot
 from livia.drivers.network import LB_MGMT_NET, PortPlug
 from livia.protocol.agent import AgentBootConfig, AgentRuntimeConfig, PlugNetwork, PlugVip
 from livia.store import amphorae, networks
+from livia.store.database import Connection
 from livia.store.records import utcnow
 
 log = logging.getLogger(__name__)

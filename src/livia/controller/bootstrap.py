@@ -10,11 +10,10 @@ import socket
 import uuid
 from collections.abc import Callable
 
-from sqlalchemy import Connection
-
 from livia.controller.context import Controller
 from livia.domain.networks import AllocationPool, Network, Subnet
 from livia.store import loadbalancers, networks, tables
+from livia.store.database import Connection
 from livia.store.records import utcnow
 
 log = logging.getLogger(__name__)

@@ -9,14 +9,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import Connection
-
 from livia.domain.settings import Settings
 from livia.drivers.agent_client import AgentClient
 from livia.drivers.certificates import LocalCA
 from livia.drivers.compute import ComputeDriver
 from livia.drivers.network import NetworkDriver
-from livia.store.database import Database
+from livia.store.database import Connection, Database
 
 T = TypeVar("T")
 

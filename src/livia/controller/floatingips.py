@@ -5,13 +5,12 @@ from __future__ import annotations
 import ipaddress
 import logging
 
-from sqlalchemy import Connection
-
 from livia.controller.context import Controller
 from livia.domain.errors import LiviaError
 from livia.domain.networks import FloatingIp, Port
 from livia.drivers.network import FloatingIpPlumbing
 from livia.store import floatingips, networks
+from livia.store.database import Connection
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,6 @@ import ipaddress
 import logging
 from collections.abc import Callable
 
-from sqlalchemy import Connection
-
 from livia.controller.context import Controller
 from livia.domain.errors import LiviaError, PermanentError
 from livia.domain.instances import ACTIVE, BUILD, DELETING, ERROR, Instance
@@ -15,6 +13,7 @@ from livia.domain.networks import Port
 from livia.drivers.compute import InstanceBoot
 from livia.drivers.network import PortPlug
 from livia.store import instances, networks, tables
+from livia.store.database import Connection
 
 log = logging.getLogger(__name__)
 

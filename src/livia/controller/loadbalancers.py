@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import Connection
-
 from livia.controller import amphorae as amp_steps
 from livia.controller import configs
 from livia.controller.context import Controller, gather_all
@@ -53,6 +51,7 @@ from livia.store import (
     pools,
     security_groups,
 )
+from livia.store.database import Connection
 from livia.store.records import Records, utcnow
 
 log = logging.getLogger(__name__)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from sqlalchemy import Connection
-
 from livia.controller.context import Controller
 from livia.domain.networks import NETWORK_DELETING as DELETING
 from livia.store import networks, tables
+from livia.store.database import Connection
 
 log = logging.getLogger(__name__)
 

@@ -27,8 +27,6 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import Connection, select
-
 from livia.domain.loadbalancers import LoadBalancerGraph
 from livia.domain.settings import Settings
 from livia.domain.status import AmphoraStatus, OperatingStatus, ProvisioningStatus
@@ -40,9 +38,8 @@ from livia.store import (
     loadbalancers,
     members,
     pools,
-    tables,
 )
-from livia.store.database import Database
+from livia.store.database import Connection, Database
 from livia.store.records import utcnow
 
 log = logging.getLogger(__name__)
@@ -213,9 +210,7 @@ class _Protocol(asyncio.DatagramProtocol):
 
 
 def _stored_seq(conn: Connection, amp_id: str) -> int | None:
-    h = tables.amphora_health
-    row = conn.execute(select(h.c.seq).where(h.c.amphora_id == amp_id)).first()
-    return int(row[0]) if row else None
+    return amphorae.health_seq(conn, amp_id)
 
 
 @dataclass(frozen=True)
@@ -228,15 +223,10 @@ class Silence:
 
 def silences(conn: Connection, now: datetime) -> list[Silence]:
     """Every ALLOCATED or FAILOVER_STOPPED amphora that has a health row, and its silence."""
-    a, h = tables.amphorae, tables.amphora_health
     watched = (AmphoraStatus.ALLOCATED.value, AmphoraStatus.FAILOVER_STOPPED.value)
-    rows = conn.execute(
-        select(a.c.id, a.c.loadbalancer_id, a.c.status, h.c.last_update)
-        .select_from(a.join(h, h.c.amphora_id == a.c.id))
-        .where(a.c.status.in_(watched))
-    ).all()
-    return [Silence(r[0], r[1], r[2] == AmphoraStatus.ALLOCATED.value,
-                    (now - r[3]).total_seconds()) for r in rows]
+    return [Silence(amp_id, lb_id, status == AmphoraStatus.ALLOCATED.value,
+                    (now - heard).total_seconds())
+            for amp_id, lb_id, status, heard in amphorae.last_heard(conn, watched)]
 
 
 def write_statuses(conn: Connection, graph: LoadBalancerGraph,

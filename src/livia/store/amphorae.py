@@ -79,3 +79,23 @@ def zero_active_connections(conn: Connection, amphora_id: str) -> None:
     """A removed amphora holds no connections; its counters stay in the totals."""
     s = tables.listener_stats
     conn.execute(update(s).where(s.c.amphora_id == amphora_id).values(active_connections=0))
+
+
+def health_seq(conn: Connection, amphora_id: str) -> int | None:
+    """The sequence number of the last heartbeat stored for an amphora."""
+    h = tables.amphora_health
+    row = conn.execute(select(h.c.seq).where(h.c.amphora_id == amphora_id)).first()
+    return int(row[0]) if row else None
+
+
+def last_heard(conn: Connection, statuses: tuple[str, ...]
+               ) -> list[tuple[str, str | None, str, datetime]]:
+    """(id, load balancer id, status, last heartbeat) of the amphorae in ``statuses`` that
+    have a health row."""
+    a, h = table, tables.amphora_health
+    rows = conn.execute(
+        select(a.c.id, a.c.loadbalancer_id, a.c.status, h.c.last_update)
+        .select_from(a.join(h, h.c.amphora_id == a.c.id))
+        .where(a.c.status.in_(statuses))
+    ).all()
+    return [(r[0], r[1], r[2], r[3]) for r in rows]

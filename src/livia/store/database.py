@@ -16,7 +16,9 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import ColumnElement as ColumnElement  # re-exported: the layers above
+from sqlalchemy import Connection as Connection  # name these without importing SQLAlchemy
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.pool import NullPool, StaticPool
 
 log = logging.getLogger(__name__)

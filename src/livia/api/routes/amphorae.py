@@ -6,7 +6,6 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import Request, Response
-from sqlalchemy import Connection
 
 from livia.api import listing, routing
 from livia.api.context import CallDep, parse_id
@@ -17,6 +16,7 @@ from livia.domain.amphorae import Amphora
 from livia.domain.errors import Conflict, Immutable, NotFound
 from livia.domain.status import AmphoraStatus, ProvisioningStatus
 from livia.store import amphorae, loadbalancers
+from livia.store.database import Connection
 from livia.store.records import utcnow
 
 router = routing.router("amphorae", responses=documented(403))  # admin only

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Request, Response
-from sqlalchemy import Connection
 
 from livia.api import listing, routing
 from livia.api.context import Call, CallDep, new_id, parse_id
@@ -43,6 +42,7 @@ from livia.domain.limits import quote
 from livia.domain.loadbalancers import PROVIDERS
 from livia.domain.policy import Rule
 from livia.store import flavors as store
+from livia.store.database import Connection
 from livia.store.records import Records
 
 router = routing.router("flavors", responses=documented(501))

@@ -15,7 +15,6 @@ import ipaddress
 from typing import Any
 
 from fastapi import Request, Response
-from sqlalchemy import Connection
 
 from livia.api import listing, refs, routing
 from livia.api.context import Call, CallDep, new_id
@@ -37,6 +36,7 @@ from livia.domain.networks import (
     Subnet,
 )
 from livia.store import floatingips, networks
+from livia.store.database import Connection
 from livia.store.records import utcnow
 
 router = routing.router("floatingips")

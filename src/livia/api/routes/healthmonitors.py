@@ -6,7 +6,6 @@ import dataclasses
 from typing import Any
 
 from fastapi import Request, Response
-from sqlalchemy import Connection
 
 from livia.api import changes, listing, quota, refs, routing
 from livia.api.context import CallDep, new_id
@@ -25,6 +24,7 @@ from livia.domain.pools import Pool
 from livia.domain.quotas import MADE_BY, Resource
 from livia.domain.status import OperatingStatus, ProvisioningStatus
 from livia.store import healthmonitors, pools
+from livia.store.database import Connection
 from livia.store.records import utcnow
 
 router = routing.router("healthmonitors")

@@ -17,7 +17,6 @@ from typing import Any
 
 from fastapi import Body, Request, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy import Connection
 
 from livia.api import keystone, routing
 from livia.api.context import Call, IdentityCallDep, base_url
@@ -28,6 +27,7 @@ from livia.domain.identity import AppCredential, Assignment, Project, User
 from livia.domain.limits import NAME_LENGTH
 from livia.domain.policy import Role
 from livia.store import identity as store
+from livia.store.database import Connection
 from livia.store.records import utcnow
 
 router = routing.router("identity")

@@ -15,7 +15,6 @@ import ipaddress
 from typing import Any
 
 from fastapi import Request, Response
-from sqlalchemy import Connection
 
 from livia.api import listing, refs, routing
 from livia.api.context import Call, CallDep, new_id
@@ -28,6 +27,7 @@ from livia.domain.instances import BUILD, DELETING, Instance
 from livia.domain.networks import OWNER_INSTANCE
 from livia.domain.visibility import Need
 from livia.store import instances, networks
+from livia.store.database import Connection
 from livia.store.records import utcnow
 
 router = routing.router("instances", responses=documented(403))  # admin-only by default

@@ -6,7 +6,6 @@ import dataclasses
 from typing import Any
 
 from fastapi import Request, Response
-from sqlalchemy import Connection
 
 from livia.api import changes, listing, quota, refs, routing
 from livia.api.context import CallDep, new_id
@@ -30,6 +29,7 @@ from livia.domain.quotas import MADE_BY, Resource
 from livia.domain.status import OperatingStatus, ProvisioningStatus
 from livia.domain.tokens import Caller
 from livia.store import l7policies, l7rules, listeners, loadbalancers, pools
+from livia.store.database import Connection
 from livia.store.records import utcnow
 
 router = routing.router("l7policies")

@@ -6,7 +6,6 @@ import dataclasses
 from typing import Any
 
 from fastapi import Request, Response
-from sqlalchemy import Connection
 
 from livia.api import changes, listing, quota, refs, routing
 from livia.api.context import CallDep, new_id, parse_id
@@ -25,6 +24,7 @@ from livia.domain.l7rules import MAX_RULES_PER_POLICY, L7Rule
 from livia.domain.quotas import MADE_BY, Resource
 from livia.domain.status import OperatingStatus, ProvisioningStatus
 from livia.store import l7policies, l7rules, listeners
+from livia.store.database import Connection
 from livia.store.records import utcnow
 
 router = routing.router("l7rules")

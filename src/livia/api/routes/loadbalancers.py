@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Request, Response
-from sqlalchemy import Connection
 
 from livia.api import listing, quota, refs, routing, vips
 from livia.api.context import Call, CallDep, new_id
@@ -44,6 +43,7 @@ from livia.store import (
     members,
     pools,
 )
+from livia.store.database import Connection
 from livia.store.records import utcnow
 
 router = routing.router("loadbalancers")

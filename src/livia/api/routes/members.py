@@ -6,7 +6,6 @@ import dataclasses
 from typing import Any
 
 from fastapi import Request, Response
-from sqlalchemy import Connection
 
 from livia.api import changes, listing, quota, refs, routing
 from livia.api.context import CallDep, new_id, parse_id
@@ -28,6 +27,7 @@ from livia.domain.status import OperatingStatus, ProvisioningStatus
 from livia.domain.tokens import Caller
 from livia.domain.visibility import Need
 from livia.store import healthmonitors, members
+from livia.store.database import Connection
 from livia.store.records import utcnow
 
 router = routing.router("members")

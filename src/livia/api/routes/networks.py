@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Request, Response
-from sqlalchemy import Connection
 
 from livia.api import listing, refs, routing
 from livia.api.context import CallDep, new_id
@@ -20,6 +19,7 @@ from livia.domain.errors import InUse, InvalidInput
 from livia.domain.networks import NETWORK_DELETING, Network
 from livia.domain.visibility import Need
 from livia.store import networks, tables
+from livia.store.database import Connection
 from livia.store.records import utcnow
 
 router = routing.router("networks")

@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from fastapi import Request, Response
-from sqlalchemy import ColumnElement, Connection
 
 from livia.api import listing, refs, routing
 from livia.api.context import Call, CallDep
@@ -35,6 +34,7 @@ from livia.domain.errors import Conflict, Forbidden, InUse, InvalidInput, NotFou
 from livia.domain.networks import OWNER_INSTANCE, FixedIp, Network, Port, Subnet
 from livia.domain.visibility import Need
 from livia.store import networks, tables
+from livia.store.database import ColumnElement, Connection
 
 router = routing.router("ports")
 MANAGED_PREFIXES = ("Octavia", "livia:", "network:")

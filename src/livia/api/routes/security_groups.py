@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from fastapi import Request, Response
-from sqlalchemy import Connection
 
 from livia.api import listing, refs, routing
 from livia.api.context import CallDep, new_id
@@ -44,6 +43,7 @@ from livia.domain.networks import (
 )
 from livia.domain.status import ProvisioningStatus
 from livia.store import loadbalancers, networks, security_groups, tables
+from livia.store.database import Connection
 from livia.store.records import utcnow
 
 router = routing.router("security-groups")

@@ -6,7 +6,6 @@ import ipaddress
 from typing import Any
 
 from fastapi import Request, Response
-from sqlalchemy import Connection
 
 from livia.api import listing, refs, routing
 from livia.api.context import Call, CallDep, new_id
@@ -22,6 +21,7 @@ from livia.domain.errors import InUse, InvalidInput
 from livia.domain.networks import AllocationPool, Subnet
 from livia.domain.visibility import Need
 from livia.store import networks
+from livia.store.database import Connection
 from livia.store.records import utcnow
 
 router = routing.router("subnets")
