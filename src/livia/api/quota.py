@@ -9,12 +9,11 @@ Concurrent creates wait on the lock and count each other's committed rows.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection
-
 from livia.domain.errors import QuotaExceeded
 from livia.domain.quotas import UNLIMITED, Resource, message
 from livia.domain.settings import Settings
 from livia.store import quotas
+from livia.store.database import Connection
 
 
 def enforce(conn: Connection, settings: Settings, project_id: str, *resources: Resource
